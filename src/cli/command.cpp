@@ -1,0 +1,102 @@
+// `loom` top level: the subcommand table, --help/--version, and the boundary where
+// every error becomes one line on stderr and an exit code.
+#include "cli/command.h"
+
+#include <CLI/CLI.hpp>
+
+#include <array>
+#include <iostream>
+
+#include "cli/build_info.h"
+#include "cli/inspect_command.h"
+#include "core/error.h"
+
+namespace loom::cli {
+namespace {
+
+constexpr std::array<Command, 1> kCommands = {{
+    {"inspect", "Show the metadata and tensors of a GGUF file", setup_inspect},
+}};
+
+std::string version_text() {
+    return std::string("loom ") + kVersion + " (commit " + kGitCommit + ")";
+}
+
+// CLI11 messages can span lines; the user gets one.
+std::string one_line(std::string text) {
+    for (char& c : text) {
+        if (c == '\n' || c == '\r') c = ' ';
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    return text;
+}
+
+}  // namespace
+
+int run_main(int argc, char** argv, Io& io) {
+    CLI::App app("Loom: a local-first LLM system. Runs GGUF models on this machine, offline.",
+                 "loom");
+    app.set_version_flag("--version", version_text());
+    app.require_subcommand(1);
+    app.footer("Run 'loom COMMAND --help' for the options of a command.");
+
+    CommandRun chosen;
+    std::vector<std::pair<CLI::App*, CommandRun>> runs;
+    for (const Command& command : kCommands) {
+        CLI::App* sub = app.add_subcommand(std::string(command.name), std::string(command.description));
+        runs.emplace_back(sub, command.setup(*sub));
+    }
+
+    if (argc > 1 && argv[1][0] != '-') {
+        std::string_view word = argv[1];
+        bool known = false;
+        for (const Command& command : kCommands) known = known || command.name == word;
+        if (!known) {
+            io.err << "loom: unknown command '" << word << "' (see 'loom --help')\n";
+            return kExitUsage;
+        }
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        io.out << app.help();
+        return 0;
+    } catch (const CLI::CallForAllHelp&) {
+        io.out << app.help("", CLI::AppFormatMode::All);
+        return 0;
+    } catch (const CLI::CallForVersion&) {
+        io.out << version_text() << "\n";
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        // Subcommand --help arrives here as CallForHelp from the subcommand's parse.
+        if (e.get_exit_code() == 0) {
+            for (auto& [sub, run] : runs) {
+                if (sub->parsed()) {
+                    io.out << sub->help();
+                    return 0;
+                }
+            }
+            io.out << app.help();
+            return 0;
+        }
+        io.err << "loom: " << one_line(e.what()) << " (see 'loom --help')\n";
+        return kExitUsage;
+    }
+
+    for (auto& [sub, run] : runs) {
+        if (!sub->parsed()) continue;
+        try {
+            return run(io);
+        } catch (const loom::Error& e) {
+            io.err << "loom " << sub->get_name() << ": " << one_line(e.what()) << "\n";
+            return e.code() == ErrorCode::InvalidArgument ? kExitUsage : kExitFailure;
+        } catch (const std::exception& e) {
+            io.err << "loom " << sub->get_name() << ": " << one_line(e.what()) << "\n";
+            return kExitFailure;
+        }
+    }
+    return kExitUsage;  // unreachable: require_subcommand(1) guarantees one parsed
+}
+
+}  // namespace loom::cli
