@@ -19,8 +19,9 @@ ctest --test-dir build --output-on-failure -j "$jobs" ${CTEST_ARGS:-}
 
 if [[ "${LOOM_TEST_NO_ASAN:-0}" != 1 ]]; then
     echo "== tests under AddressSanitizer + UBSan (build-asan/)" >&2
+    model="${LOOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/loom}/models/gemma-3-270m-q4_k_m.gguf"
     cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=ON \
-          -DLOOM_BUILD_BENCH=OFF -DLOOM_PYTHON= >/dev/null
+          -DLOOM_BUILD_BENCH=OFF -DLOOM_PYTHON= -DLOOM_DEFAULT_MODEL="$model" >/dev/null
     cmake --build build-asan -j "$jobs"
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -L fast ${CTEST_ARGS:-}
 fi
