@@ -123,7 +123,7 @@ void Parser::read_metadata() {
             in_.fail_at(at, "key", quote_for_message(key) +
                                        " has characters other than printable ASCII");
         }
-        in_.set_context("metadata key \"" + std::string(key) + "\"");
+        in_.set_context("metadata key " + quote_for_message(key));
         auto [it, inserted] = file_.key_index_.emplace(key, file_.metadata_.size());
         if (!inserted) {
             in_.fail_at(at, "key", "duplicate key (first at byte " +

@@ -134,6 +134,10 @@ void check_known_key(const GgufFile& file, std::string_view key, const Value& va
                 }
                 return;
             }
+            if (const auto* big = value.get_if<uint64_t>()) {
+                check_range(file, key, static_cast<double>(*big), spec);
+                return;
+            }
             int64_t v = 0;
             if (!value.as_int64(v)) {
                 file.fail_key(key, "expected an unsigned integer, found " +

@@ -6,6 +6,31 @@
 namespace loom::gguf {
 namespace {
 
+// The lookups below never throw: a summary of a file opened without the known-key
+// checks (loom inspect --no-validate-keys) shows what it can and leaves the rest empty.
+
+std::optional<uint64_t> lenient_uint(const GgufFile& file, std::string_view key) {
+    const Value* v = file.find(key);
+    if (v == nullptr) return std::nullopt;
+    if (const auto* u = v->get_if<uint64_t>()) return *u;
+    int64_t i = 0;
+    if (!v->as_int64(i) || i < 0) return std::nullopt;
+    return static_cast<uint64_t>(i);
+}
+
+std::optional<double> lenient_float(const GgufFile& file, std::string_view key) {
+    const Value* v = file.find(key);
+    double d = 0;
+    if (v == nullptr || is_integer(v->type()) || !v->as_double(d)) return std::nullopt;
+    return d;
+}
+
+std::string_view lenient_string(const GgufFile& file, std::string_view key) {
+    const Value* v = file.find(key);
+    const std::string_view* s = v != nullptr ? v->string() : nullptr;
+    return s != nullptr ? *s : std::string_view();
+}
+
 // A scalar integer, or the largest entry of a per-layer integer array.
 std::optional<uint64_t> uint_or_layer_max(const GgufFile& file, const std::string& key) {
     const Value* v = file.find(key);
@@ -16,7 +41,7 @@ std::optional<uint64_t> uint_or_layer_max(const GgufFile& file, const std::strin
         for (uint64_t i = 0; i < arr->count; ++i) best = std::max(best, arr->integer(i));
         return static_cast<uint64_t>(best);
     }
-    return file.find_uint(key);
+    return lenient_uint(file, key);
 }
 
 std::string_view token_text(const GgufFile& file, std::optional<uint64_t> id) {
@@ -30,8 +55,8 @@ std::string_view token_text(const GgufFile& file, std::optional<uint64_t> id) {
 
 ModelSummary summarize(const GgufFile& file, size_t n_largest) {
     ModelSummary s;
-    s.architecture = file.architecture();
-    s.name = file.find_string("general.name").value_or(std::string_view());
+    s.architecture = lenient_string(file, "general.architecture");
+    s.name = lenient_string(file, "general.name");
     for (const TensorInfo& t : file.tensors()) {
         s.n_params += t.n_elements;
         s.n_tensor_bytes += t.n_bytes;
@@ -47,46 +72,47 @@ ModelSummary summarize(const GgufFile& file, size_t n_largest) {
     if (s.n_params > 0) {
         s.bits_per_weight = 8.0 * static_cast<double>(s.n_tensor_bytes) / static_cast<double>(s.n_params);
     }
-    s.file_type = file.find_uint("general.file_type");
+    s.file_type = lenient_uint(file, "general.file_type");
     if (s.file_type && *s.file_type <= UINT32_MAX) {
         s.file_type_name = file_type_name(static_cast<uint32_t>(*s.file_type));
     }
 
     if (!s.architecture.empty()) {
         std::string p = std::string(s.architecture) + ".";
-        s.n_ctx_train = file.find_uint(p + "context_length");
-        s.n_layer = file.find_uint(p + "block_count");
-        s.n_embd = file.find_uint(p + "embedding_length");
+        s.n_ctx_train = lenient_uint(file, p + "context_length");
+        s.n_layer = lenient_uint(file, p + "block_count");
+        s.n_embd = lenient_uint(file, p + "embedding_length");
         s.n_ff = uint_or_layer_max(file, p + "feed_forward_length");
         s.n_head = uint_or_layer_max(file, p + "attention.head_count");
         s.n_head_kv = uint_or_layer_max(file, p + "attention.head_count_kv");
-        s.head_dim = file.find_uint(p + "attention.key_length");
+        s.head_dim = lenient_uint(file, p + "attention.key_length");
         if (!s.head_dim && s.n_embd && s.n_head && *s.n_head > 0) s.head_dim = *s.n_embd / *s.n_head;
-        s.n_expert = file.find_uint(p + "expert_count");
-        s.n_expert_used = file.find_uint(p + "expert_used_count");
-        s.rope_freq_base = file.find_float(p + "rope.freq_base");
+        s.n_expert = lenient_uint(file, p + "expert_count");
+        s.n_expert_used = lenient_uint(file, p + "expert_used_count");
+        s.rope_freq_base = lenient_float(file, p + "rope.freq_base");
     }
 
-    s.tokenizer_model = file.find_string("tokenizer.ggml.model").value_or(std::string_view());
-    s.tokenizer_pre = file.find_string("tokenizer.ggml.pre").value_or(std::string_view());
-    if (const Value* tokens = file.find("tokenizer.ggml.tokens"); tokens && tokens->array()) {
+    s.tokenizer_model = lenient_string(file, "tokenizer.ggml.model");
+    s.tokenizer_pre = lenient_string(file, "tokenizer.ggml.pre");
+    if (const Value* tokens = file.find("tokenizer.ggml.tokens");
+        tokens && tokens->array() && tokens->array()->elem_type == ValueType::String) {
         s.n_vocab = tokens->array()->count;
     } else if (!s.architecture.empty()) {
-        s.n_vocab = file.find_uint(std::string(s.architecture) + ".vocab_size").value_or(0);
+        s.n_vocab = lenient_uint(file, std::string(s.architecture) + ".vocab_size").value_or(0);
     }
     if (s.n_vocab == 0) {
         if (const TensorInfo* embd = file.find_tensor("token_embd.weight"); embd && embd->n_dims >= 2) {
             s.n_vocab = embd->ne[1];
         }
     }
-    s.bos_id = file.find_uint("tokenizer.ggml.bos_token_id");
-    s.eos_id = file.find_uint("tokenizer.ggml.eos_token_id");
+    s.bos_id = lenient_uint(file, "tokenizer.ggml.bos_token_id");
+    s.eos_id = lenient_uint(file, "tokenizer.ggml.eos_token_id");
     s.bos_text = token_text(file, s.bos_id);
     s.eos_text = token_text(file, s.eos_id);
 
-    if (auto tmpl = file.find_string("tokenizer.chat_template")) {
+    if (const Value* tmpl = file.find("tokenizer.chat_template"); tmpl && tmpl->string()) {
         s.has_chat_template = true;
-        s.chat_template_bytes = tmpl->size();
+        s.chat_template_bytes = tmpl->string()->size();
     }
     constexpr std::string_view named_prefix = "tokenizer.chat_template.";
     for (const KeyValue& kv : file.metadata()) {

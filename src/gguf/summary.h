@@ -49,7 +49,8 @@ struct ModelSummary {
     std::vector<const TensorInfo*> largest_tensors;  // by bytes, largest first
 };
 
-// Views in the result point into file: keep it alive.
+// Views in the result point into file: keep it alive. Never throws: keys of the wrong
+// type (possible with ReadOptions::validate_known_keys off) are left out.
 ModelSummary summarize(const GgufFile& file, size_t n_largest = 5);
 
 }  // namespace loom::gguf
