@@ -9,13 +9,15 @@
 
 #include "cli/build_info.h"
 #include "cli/inspect_command.h"
+#include "cli/tokenize_command.h"
 #include "core/error.h"
 
 namespace loom::cli {
 namespace {
 
-constexpr std::array<Command, 1> kCommands = {{
+constexpr std::array<Command, 2> kCommands = {{
     {"inspect", "Show the metadata and tensors of a GGUF file", setup_inspect},
+    {"tokenize", "Show the token ids of a text under a model's tokenizer", setup_tokenize},
 }};
 
 std::string version_text() {
@@ -80,7 +82,15 @@ int run_main(int argc, char** argv, Io& io) {
             io.out << app.help();
             return 0;
         }
-        io.err << "loom: " << one_line(e.what()) << " (see 'loom --help')\n";
+        // Name the first unrecognized word when CLI11 only says a subcommand is missing.
+        std::string message = one_line(e.what());
+        for (const std::string& word : app.remaining()) {
+            if (!word.empty() && word[0] == '-') {
+                message = "unknown option '" + word + "'";
+                break;
+            }
+        }
+        io.err << "loom: " << message << " (see 'loom --help')\n";
         return kExitUsage;
     }
 

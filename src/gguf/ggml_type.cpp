@@ -11,7 +11,7 @@ namespace {
 constexpr uint32_t QK = 32;
 constexpr uint32_t QK_K = 256;
 
-constexpr std::array<GgmlTypeTraits, 32> kTypes = {{
+constexpr std::array<GgmlTypeTraits, 34> kTypes = {{
     {GgmlType::F32, "f32", 1, 4, false},
     {GgmlType::F16, "f16", 1, 2, false},
     {GgmlType::Q4_0, "q4_0", QK, 2 + QK / 2, true},
@@ -44,6 +44,8 @@ constexpr std::array<GgmlTypeTraits, 32> kTypes = {{
     {GgmlType::TQ1_0, "tq1_0", QK_K, (QK_K - 4 * QK_K / 64) / 5 + QK_K / 64 + 2, true},
     {GgmlType::TQ2_0, "tq2_0", QK_K, QK_K / 4 + 2, true},
     {GgmlType::MXFP4, "mxfp4", QK, 1 + QK / 2, true},
+    {GgmlType::NVFP4, "nvfp4", 64, 4 + 64 / 2, true},
+    {GgmlType::Q1_0, "q1_0", 128, 2 + 128 / 8, true},
 }};
 
 struct FileTypeName {
@@ -52,7 +54,7 @@ struct FileTypeName {
 };
 
 // llama.cpp's llama_ftype enum (include/llama.h); ids 4-6 and 33-35 are retired.
-constexpr std::array<FileTypeName, 33> kFileTypes = {{
+constexpr std::array<FileTypeName, 35> kFileTypes = {{
     {0, "F32"},       {1, "F16"},       {2, "Q4_0"},       {3, "Q4_1"},
     {7, "Q8_0"},      {8, "Q5_0"},      {9, "Q5_1"},       {10, "Q2_K"},
     {11, "Q3_K_S"},   {12, "Q3_K_M"},   {13, "Q3_K_L"},    {14, "Q4_K_S"},
@@ -61,7 +63,7 @@ constexpr std::array<FileTypeName, 33> kFileTypes = {{
     {23, "IQ3_XXS"},  {24, "IQ1_S"},    {25, "IQ4_NL"},    {26, "IQ3_S"},
     {27, "IQ3_M"},    {28, "IQ2_S"},    {29, "IQ2_M"},     {30, "IQ4_XS"},
     {31, "IQ1_M"},    {32, "BF16"},     {36, "TQ1_0"},     {37, "TQ2_0"},
-    {38, "MXFP4_MOE"},
+    {38, "MXFP4_MOE"},  {39, "NVFP4"},     {40, "Q1_0"},
 }};
 
 }  // namespace

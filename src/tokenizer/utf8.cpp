@@ -1,0 +1,96 @@
+// UTF-8 helpers.
+#include "tokenizer/utf8.h"
+
+namespace loom::tokenizer {
+
+uint32_t utf8_decode(std::string_view text, size_t& offset) {
+    auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
+    uint8_t lead = byte(offset);
+    size_t n = utf8_sequence_length(lead);
+    if (n == 1) {
+        ++offset;
+        return lead < 0x80 ? lead : 0xFFFD;
+    }
+    if (offset + n > text.size()) {
+        ++offset;
+        return 0xFFFD;
+    }
+    uint32_t cp = lead & (0x7F >> n);
+    for (size_t i = 1; i < n; ++i) {
+        uint8_t c = byte(offset + i);
+        if ((c & 0xC0) != 0x80) {
+            ++offset;
+            return 0xFFFD;
+        }
+        cp = (cp << 6) | (c & 0x3F);
+    }
+    offset += n;
+    return cp;
+}
+
+void utf8_append(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+size_t utf8_complete_prefix(std::string_view text) {
+    // Look back at most 3 bytes for the lead byte of the last sequence.
+    size_t size = text.size();
+    for (size_t back = 1; back <= 3 && back <= size; ++back) {
+        auto c = static_cast<uint8_t>(text[size - back]);
+        if ((c & 0xC0) == 0x80) continue;  // continuation: keep looking for the lead
+        size_t need = utf8_sequence_length(c);
+        return need > back ? size - back : size;
+    }
+    return size;
+}
+
+bool utf8_is_valid(std::string_view text) {
+    size_t i = 0;
+    while (i < text.size()) {
+        auto c = static_cast<uint8_t>(text[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t n = 0;
+        uint32_t cp = 0;
+        if ((c & 0xE0) == 0xC0) {
+            n = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 4;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + n > text.size()) return false;
+        for (size_t k = 1; k < n; ++k) {
+            auto d = static_cast<uint8_t>(text[i + k]);
+            if ((d & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        static constexpr uint32_t min_for_length[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_for_length[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += n;
+    }
+    return true;
+}
+
+}  // namespace loom::tokenizer
