@@ -40,20 +40,76 @@ std::string unescape_spaces(std::string_view text) {
     return out;
 }
 
+// Hugging Face's clean_up_tokenization_spaces, as llama.cpp applies it when decoding:
+// " ?", " !", " .", " ," lose the space; " ' " between spaces loses both spaces;
+// " 's", " 'm", " 're", " 've" lose the space.
+void clean_up_spaces(std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == ' ' && i + 1 < text.size()) {
+            char x = text[i + 1];
+            if (x == '?' || x == '!' || x == '.' || x == ',') continue;
+        }
+        out += c;
+    }
+    std::string pass2;
+    pass2.reserve(out.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (i > 0 && out[i] == '\'' && i + 1 < out.size() && out[i - 1] == ' ' && out[i + 1] == ' ') {
+            pass2.pop_back();
+            pass2 += '\'';
+            ++i;  // drop the following space
+            continue;
+        }
+        pass2 += out[i];
+    }
+    std::string pass3;
+    pass3.reserve(pass2.size());
+    for (size_t i = 0; i < pass2.size(); ++i) {
+        if (pass2[i] == ' ' && i + 2 < pass2.size() && pass2[i + 1] == '\'') {
+            char a = pass2[i + 2];
+            char b = i + 3 < pass2.size() ? pass2[i + 3] : '\0';
+            if (a == 's' || a == 'm' || (a == 'r' && b == 'e') || (a == 'v' && b == 'e')) continue;
+        }
+        pass3 += pass2[i];
+    }
+    text.swap(pass3);
+}
+
 }  // namespace
 
 Tokenizer::Tokenizer(Vocab vocab)
     : vocab_(std::make_unique<Vocab>(std::move(vocab))), splitter_(*vocab_) {}
 
-Tokenizer Tokenizer::from_gguf(const gguf::GgufFile& file) {
+Tokenizer Tokenizer::from_gguf(const gguf::GgufFile& file, const TokenizerOptions& options) {
     Vocab vocab = Vocab::from_gguf(file);
-    if (vocab.kind() != VocabKind::Spm) {
+    if (vocab.kind() != VocabKind::Spm && vocab.kind() != VocabKind::Bpe) {
         file.fail_key("tokenizer.ggml.model",
                       "tokenizer \"" + std::string(vocab.model_name()) +
-                          "\" is not implemented yet (implemented: llama)",
+                          "\" is not implemented yet (implemented: llama, gpt2)",
                       ErrorCode::Unsupported);
     }
-    return Tokenizer(std::move(vocab));
+    const PreTokenizerSpec* spec = nullptr;
+    if (vocab.kind() == VocabKind::Bpe) {
+        spec = find_pre_tokenizer(vocab.pre());
+        if (spec == nullptr && !options.fallback_pre.empty()) spec = find_pre_tokenizer(options.fallback_pre);
+        if (spec == nullptr) {
+            std::string known;
+            for (const PreTokenizerSpec& s : pre_tokenizers()) {
+                for (auto alias : s.aliases) known += (known.empty() ? "" : ", ") + std::string(alias);
+            }
+            file.fail_key("tokenizer.ggml.pre",
+                          "unknown pre-tokenizer \"" + std::string(vocab.pre()) +
+                              "\" (known: " + known + "); a fallback can be forced, at the cost of "
+                              "tokenizing differently from the model",
+                          ErrorCode::Unsupported);
+        }
+    }
+    Tokenizer tok(std::move(vocab));
+    if (spec != nullptr) tok.bpe_ = std::make_unique<BpeEncoder>(*tok.vocab_, *spec);
+    return tok;
 }
 
 std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
@@ -74,9 +130,12 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
             prev_special = true;
             continue;
         }
-        std::string escaped = escape_spaces(text.substr(f.begin, f.end - f.begin),
-                                            v.add_space_prefix() && prev_special);
-        spm_tokenize(v, escaped, out);
+        std::string_view fragment = text.substr(f.begin, f.end - f.begin);
+        if (bpe_) {
+            bpe_->encode(fragment, out);
+        } else {
+            spm_tokenize(v, escape_spaces(fragment, v.add_space_prefix() && prev_special), out);
+        }
         prev_special = false;
     }
     if (add_special && v.add_eos() && v.special().eos != kNoToken) out.push_back(v.special().eos);
@@ -93,7 +152,7 @@ std::string Tokenizer::piece(TokenId id, bool render_special) const {
         case TokenType::UserDefined:
             return std::string(v.text(id));
         case TokenType::Normal:
-            return unescape_spaces(v.text(id));
+            return bpe_ ? unicode_to_bytes(v.text(id)) : unescape_spaces(v.text(id));
         case TokenType::Byte:
             return std::string(1, static_cast<char>(v.token_byte(id)));
         case TokenType::Unused:
@@ -121,6 +180,7 @@ std::string Tokenizer::decode(std::span<const TokenId> ids, bool remove_special,
         remove_space = false;
         out += p;
     }
+    if (bpe_ && bpe_->spec().clean_spaces) clean_up_spaces(out);
     return out;
 }
 

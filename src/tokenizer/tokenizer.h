@@ -1,6 +1,6 @@
 // Tokenizer: text <-> token ids for a model, built from GGUF metadata alone (vocab-only
 // files work). Splits out special tokens, adds BOS/EOS as the model says, runs the
-// model's algorithm (SentencePiece-style today), and turns ids back into text.
+// model's algorithm (SentencePiece-style or byte-level BPE), and turns ids back into text.
 //
 //   auto tok = loom::tokenizer::Tokenizer::from_gguf(file);
 //   std::vector<TokenId> ids = tok.encode("Hello", /*add_special=*/true, /*parse_special=*/false);
@@ -8,8 +8,9 @@
 //
 // Errors: from_gguf throws loom::Error (NotFound, Unsupported) for a file without a
 // tokenizer or with a kind Loom does not implement; encode throws InvalidArgument for
-// text over 2 GiB. Invalid UTF-8 in the input is tokenized byte by byte (SentencePiece
-// byte fallback), never an error.
+// text over 2 GiB. Invalid UTF-8 is never an error: SentencePiece vocabularies tokenize
+// it byte by byte (byte fallback); byte-level BPE sees each invalid sequence as U+FFFD,
+// as llama.cpp does (and surrogates or values above U+10FFFF as U+FFFD too).
 #pragma once
 
 #include <memory>
@@ -19,14 +20,22 @@
 #include <vector>
 
 #include "gguf/gguf_file.h"
+#include "tokenizer/bpe.h"
 #include "tokenizer/special_split.h"
 #include "tokenizer/vocab.h"
 
 namespace loom::tokenizer {
 
+struct TokenizerOptions {
+    // A tokenizer.ggml.pre that Loom does not know is an error unless this names a
+    // known one to use instead (e.g. "default", "llama3"); text may then tokenize
+    // differently from the model's own tokenizer.
+    std::string fallback_pre;
+};
+
 class Tokenizer {
 public:
-    static Tokenizer from_gguf(const gguf::GgufFile& file);
+    static Tokenizer from_gguf(const gguf::GgufFile& file, const TokenizerOptions& options = {});
 
     Tokenizer(Tokenizer&&) noexcept = default;
     Tokenizer& operator=(Tokenizer&&) noexcept = default;
@@ -50,8 +59,9 @@ public:
 private:
     explicit Tokenizer(Vocab vocab);
 
-    std::unique_ptr<Vocab> vocab_;  // stable address for the splitter
+    std::unique_ptr<Vocab> vocab_;  // stable address for the splitter and encoder
     SpecialSplitter splitter_;
+    std::unique_ptr<BpeEncoder> bpe_;  // byte-level BPE vocabularies only
 };
 
 // Streaming detokenizer: feed pieces as tokens arrive, get back only complete UTF-8

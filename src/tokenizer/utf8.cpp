@@ -4,18 +4,31 @@
 namespace loom::tokenizer {
 
 uint32_t utf8_decode(std::string_view text, size_t& offset) {
+    // The rules of llama.cpp's decoder: the lead byte fixes the length, continuation
+    // bytes must be 10xxxxxx; overlong forms are accepted as they decode.
     auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
-    uint8_t lead = byte(offset);
-    size_t n = utf8_sequence_length(lead);
-    if (n == 1) {
+    uint8_t b0 = byte(offset);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if ((b0 & 0x80) == 0) {
         ++offset;
-        return lead < 0x80 ? lead : 0xFFFD;
+        return b0;
+    } else if ((b0 & 0x40) == 0) {
+        n = 0;  // stray continuation byte
+    } else if ((b0 & 0x20) == 0) {
+        n = 2;
+        cp = b0 & 0x1F;
+    } else if ((b0 & 0x10) == 0) {
+        n = 3;
+        cp = b0 & 0x0F;
+    } else if ((b0 & 0x08) == 0) {
+        n = 4;
+        cp = b0 & 0x07;
     }
-    if (offset + n > text.size()) {
+    if (n == 0 || offset + n > text.size()) {
         ++offset;
         return 0xFFFD;
     }
-    uint32_t cp = lead & (0x7F >> n);
     for (size_t i = 1; i < n; ++i) {
         uint8_t c = byte(offset + i);
         if ((c & 0xC0) != 0x80) {
@@ -44,6 +57,18 @@ void utf8_append(std::string& out, uint32_t cp) {
         out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
         out += static_cast<char>(0x80 | (cp & 0x3F));
     }
+}
+
+std::string utf8_sanitize(std::string_view text) {
+    if (utf8_is_valid(text)) return std::string(text);
+    std::string out;
+    out.reserve(text.size() + 8);
+    for (size_t offset = 0; offset < text.size();) {
+        uint32_t cp = utf8_decode(text, offset);
+        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
+        utf8_append(out, cp);
+    }
+    return out;
 }
 
 size_t utf8_complete_prefix(std::string_view text) {

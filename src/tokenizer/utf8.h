@@ -18,8 +18,8 @@ inline size_t utf8_sequence_length(uint8_t lead) {
     return lengths[lead >> 4];
 }
 
-// Decodes the code point at text[offset] and advances offset. Invalid or truncated
-// sequences yield U+FFFD and advance one byte.
+// Decodes the code point at text[offset] and advances offset, by llama.cpp's rules.
+// Invalid or truncated sequences yield U+FFFD and advance one byte.
 uint32_t utf8_decode(std::string_view text, size_t& offset);
 
 // Appends the UTF-8 encoding of cp (which must be <= 0x10FFFF).
@@ -28,6 +28,10 @@ void utf8_append(std::string& out, uint32_t cp);
 // Length of the longest prefix of text that does not end inside an incomplete UTF-8
 // sequence. Invalid bytes count as complete (they are passed through).
 size_t utf8_complete_prefix(std::string_view text);
+
+// Text with every invalid sequence, surrogate and value above U+10FFFF replaced by
+// U+FFFD: what the BPE pre-tokenizer (a UTF-8 regex engine) can match on.
+std::string utf8_sanitize(std::string_view text);
 
 // True if text is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF).
 bool utf8_is_valid(std::string_view text);

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "tokenizer/pre_tokenizer.h"
 
 namespace loom::tokenizer {
 namespace {
@@ -24,11 +25,6 @@ constexpr std::string_view kEogTexts[] = {
     "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>",
     "<end_of_utterance>", "</s>",
 };
-
-bool is_llama3_style_pre(std::string_view pre) {
-    return pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "falcon3" ||
-           pre == "pixtral" || pre == "tekken" || pre == "gpt-4o" || pre == "superbpe";
-}
 
 }  // namespace
 
@@ -105,8 +101,11 @@ int32_t Vocab::merge_rank(std::string_view left, std::string_view right) const {
     std::string key;
     key.reserve(left.size() + 1 + right.size());
     key.append(left).append(1, ' ').append(right);
-    auto it = merge_ranks_.find(key);
-    return it == merge_ranks_.end() ? -1 : it->second;
+    auto it = merge_ranks_by_text_.find(key);
+    if (it != merge_ranks_by_text_.end()) return it->second;
+    TokenId l = find(left);
+    TokenId r = find(right);
+    return l != kNoToken && r != kNoToken ? merge_rank(l, r) : -1;
 }
 
 Vocab Vocab::from_gguf(const gguf::GgufFile& file) {
@@ -126,7 +125,8 @@ Vocab Vocab::from_gguf(const gguf::GgufFile& file) {
         v.kind_ = VocabKind::Bpe;
         v.special_.bos = 11;
         v.special_.eos = 11;
-        v.add_bos_ = is_llama3_style_pre(v.pre_);
+        const PreTokenizerSpec* spec = find_pre_tokenizer(v.pre_);
+        v.add_bos_ = spec != nullptr && spec->add_bos;
     } else if (v.model_name_ == "bert") {
         v.kind_ = VocabKind::Wpm;
         v.special_.bos = 101;
@@ -176,9 +176,23 @@ Vocab Vocab::from_gguf(const gguf::GgufFile& file) {
     }
     if (file.has("tokenizer.ggml.merges")) {
         const gguf::Array& merges = file.get_array("tokenizer.ggml.merges", gguf::ValueType::String);
-        v.merge_ranks_.reserve(merges.strings.size());
+        v.n_merges_ = merges.strings.size();
+        v.merge_ranks_by_id_.reserve(merges.strings.size());
         for (size_t i = 0; i < merges.strings.size(); ++i) {
-            v.merge_ranks_.emplace(std::string(merges.strings[i]), static_cast<int32_t>(i));
+            std::string_view merge = merges.strings[i];
+            size_t space = merge.find(' ', 1);  // a side may itself start with a space
+            if (space == std::string_view::npos) continue;  // malformed entry: no merge
+            std::string_view left = merge.substr(0, space);
+            std::string_view right = merge.substr(space + 1);
+            TokenId l = v.find(left);
+            TokenId r = v.find(right);
+            auto rank = static_cast<int32_t>(i);
+            if (l != kNoToken && r != kNoToken) {
+                uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(l)) << 32) | static_cast<uint32_t>(r);
+                v.merge_ranks_by_id_.emplace(key, rank);  // the first listing of a pair wins
+            } else {
+                v.merge_ranks_by_text_.emplace(std::string(merge), rank);
+            }
         }
     }
 

@@ -73,9 +73,16 @@ public:
     // The byte a Byte-type token stands for ("<0x0A>" -> 10).
     uint8_t token_byte(TokenId id) const;
 
-    // BPE: rank of merging left and right (lower merges first), or -1.
+    // BPE: rank of merging left and right (lower merges first), or -1. By token ids
+    // when both sides are tokens (the usual case), else by text.
+    int32_t merge_rank(TokenId left, TokenId right) const {
+        auto it = merge_ranks_by_id_.find((static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
+                                          static_cast<uint32_t>(right));
+        return it == merge_ranks_by_id_.end() ? -1 : it->second;
+    }
     int32_t merge_rank(std::string_view left, std::string_view right) const;
-    size_t merge_count() const { return merge_ranks_.size(); }
+    bool has_text_merges() const { return !merge_ranks_by_text_.empty(); }
+    size_t merge_count() const { return n_merges_; }
 
     const SpecialIds& special() const { return special_; }
     bool add_bos() const { return add_bos_; }
@@ -98,7 +105,9 @@ private:
     std::vector<TokenType> types_;
     std::unordered_map<std::string_view, TokenId> index_;  // views into texts_
     std::array<TokenId, 256> byte_tokens_{};
-    std::unordered_map<std::string, int32_t> merge_ranks_;  // "left right" -> rank
+    std::unordered_map<uint64_t, int32_t> merge_ranks_by_id_;   // (left id, right id) -> rank
+    std::unordered_map<std::string, int32_t> merge_ranks_by_text_;  // "left right", sides not tokens
+    size_t n_merges_ = 0;
     SpecialIds special_;
     std::vector<TokenId> eog_ids_;
     std::vector<TokenId> special_by_length_;
