@@ -20,6 +20,11 @@ constexpr uint64_t kMinKeyValueBytes = 8 + 1 + 4 + 1;
 constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 4 + 8;
 constexpr uint64_t kMinNestedArrayBytes = 4 + 8;
 
+// Byte position of a tensor info's offset field: after name, n_dims, dims and type.
+static uint64_t offset_field_position(const TensorInfo& t) {
+    return t.info_offset + 8 + t.name.size() + 4 + 8ull * t.n_dims + 4;
+}
+
 class Parser {
 public:
     Parser(GgufFile& file, const ReadOptions& options)
@@ -81,6 +86,16 @@ void Parser::read_header() {
     }
     tensor_count_ = in_.read<uint64_t>("tensor_count");
     kv_count_ = in_.read<uint64_t>("metadata_kv_count");
+    if (kv_count_ > kMaxKeyValues) {
+        in_.fail_at(16, "metadata_kv_count",
+                    std::to_string(kv_count_) + " entries exceed the limit of " +
+                        std::to_string(kMaxKeyValues));
+    }
+    if (tensor_count_ > kMaxTensors) {
+        in_.fail_at(8, "tensor_count",
+                    std::to_string(tensor_count_) + " tensors exceed the limit of " +
+                        std::to_string(kMaxTensors));
+    }
     if (kv_count_ > in_.remaining() / kMinKeyValueBytes) {
         in_.fail_at(16, "metadata_kv_count",
                     std::to_string(kv_count_) + " entries cannot fit in the " +
@@ -224,12 +239,13 @@ void Parser::read_alignment() {
     const KeyValue& kv = file_.metadata_[it->second];
     const auto* value = kv.value.get_if<uint32_t>();
     in_.set_context("metadata key \"general.alignment\"");
+    const uint64_t value_at = kv.offset + 8 + kv.key.size() + 4;  // after key and type
     if (value == nullptr) {
-        in_.fail_at(kv.offset, "value",
+        in_.fail_at(value_at, "value",
                     "expected u32, found " + kv.value.type_description());
     }
     if (!is_power_of_two(*value) || *value > kMaxAlignment) {
-        in_.fail_at(kv.offset, "value",
+        in_.fail_at(value_at, "value",
                     "alignment " + std::to_string(*value) +
                         " must be a power of two no larger than " +
                         std::to_string(kMaxAlignment));
@@ -277,9 +293,10 @@ TensorInfo Parser::read_tensor_info(uint64_t index) {
         }
         if (!checked_mul(n_elements, info.ne[d], n_elements) ||
             n_elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+            std::string read_so_far;
+            for (uint32_t k = 0; k <= d; ++k) read_so_far += (k ? ", " : "") + std::to_string(info.ne[k]);
             in_.fail_at(dims_at, "shape",
-                        "element count overflows 64 bits (shape " + info.shape_string() +
-                            "...)");
+                        "element count overflows 64 bits (dimensions [" + read_so_far + "...])");
         }
     }
     info.n_elements = n_elements;
@@ -332,7 +349,7 @@ void Parser::locate_tensor_data() {
     const uint64_t data_size = file_size - data_offset;
     for (TensorInfo& t : file_.tensors_) {
         in_.set_context("tensor " + quote_for_message(t.name));
-        uint64_t offset_field = t.info_offset + 8 + t.name.size() + 4 + 8ull * t.n_dims + 4;
+        uint64_t offset_field = offset_field_position(t);
         if (t.offset % file_.alignment_ != 0) {
             in_.fail_at(offset_field, "offset",
                         std::to_string(t.offset) + " is not a multiple of the alignment " +
@@ -359,7 +376,7 @@ void Parser::locate_tensor_data() {
         const TensorInfo& cur = *by_offset[i];
         if (prev.offset + prev.n_bytes > cur.offset) {
             in_.set_context("tensor " + quote_for_message(cur.name));
-            in_.fail_at(cur.info_offset, "offset",
+            in_.fail_at(offset_field_position(cur), "offset",
                         "data at " + std::to_string(cur.offset) + " overlaps tensor " +
                             quote_for_message(prev.name) + " [" +
                             std::to_string(prev.offset) + ", " +

@@ -43,6 +43,11 @@ constexpr uint32_t kMaxAlignment = 1u << 20;
 constexpr uint32_t kMaxDims = 4;
 constexpr uint64_t kMaxKeyLength = 65535;
 constexpr uint64_t kMaxTensorNameLength = 63;  // ggml's GGML_MAX_NAME is 64 with the NUL
+// Caps on the record counts, far above any real file (which have under 100 keys and a
+// few thousand tensors): each record costs about 100 bytes of heap, so without a cap a
+// file of many tiny records could make the reader allocate several times its own size.
+constexpr uint64_t kMaxKeyValues = 1u << 20;
+constexpr uint64_t kMaxTensors = 1u << 20;
 
 struct ReadOptions {
     // Check the architecture hyperparameters and tokenizer arrays (known_keys.h).

@@ -61,8 +61,9 @@ constexpr std::array<KnownKey, 27> kKnownKeys = {{
     {"tokenizer.ggml.model", false, Kind::String, 0, 0},
 }};
 
-// Token-id keys: any integer type. Out-of-range ids are left to the tokenizer, which
-// treats them as unset (llama.cpp warns and does the same; real files carry such ids).
+// Token-id keys: any integer type. Out-of-range ids (negative ones included) are left
+// to the tokenizer, which treats them as unset (llama.cpp warns and does the same; real
+// files carry such ids).
 constexpr std::array<std::string_view, 14> kTokenIdKeys = {
     "tokenizer.ggml.bos_token_id",     "tokenizer.ggml.eos_token_id",
     "tokenizer.ggml.eot_token_id",     "tokenizer.ggml.eom_token_id",
@@ -92,6 +93,32 @@ void check_range(const GgufFile& file, std::string_view key, double v, const Kno
                                number_text(spec.min) + ", " + number_text(spec.max) + "]",
                       ErrorCode::OutOfRange);
     }
+}
+
+// Integer values are compared and printed as integers (a double loses digits above 2^53).
+void check_range_int(const GgufFile& file, std::string_view key, bool negative, uint64_t magnitude,
+                     const KnownKey& spec, std::string_view where = {}) {
+    auto min = static_cast<uint64_t>(spec.min);
+    auto max = static_cast<uint64_t>(spec.max);
+    bool ok = negative ? (magnitude == 0 && min == 0) : (magnitude >= min && magnitude <= max);
+    if (!ok) {
+        std::string shown = (negative ? "-" : "") + std::to_string(magnitude);
+        file.fail_key(key, std::string(where) + "value " + shown + " is outside [" +
+                               std::to_string(min) + ", " + std::to_string(max) + "]",
+                      ErrorCode::OutOfRange);
+    }
+}
+
+// An integer array element as sign and magnitude, whatever its width and signedness.
+void array_int(const Array& arr, uint64_t i, bool& negative, uint64_t& magnitude) {
+    if (arr.elem_type == ValueType::U64) {
+        negative = false;
+        magnitude = arr.fixed<uint64_t>(i);
+        return;
+    }
+    int64_t v = arr.integer(i);
+    negative = v < 0;
+    magnitude = negative ? static_cast<uint64_t>(-(v + 1)) + 1 : static_cast<uint64_t>(v);
 }
 
 void check_known_key(const GgufFile& file, std::string_view key, const Value& value,
@@ -129,13 +156,16 @@ void check_known_key(const GgufFile& file, std::string_view key, const Value& va
                                   ErrorCode::OutOfRange);
                 }
                 for (uint64_t i = 0; i < arr->count; ++i) {
-                    check_range(file, key, static_cast<double>(arr->integer(i)), spec,
-                                "element " + std::to_string(i) + ": ");
+                    bool negative = false;
+                    uint64_t magnitude = 0;
+                    array_int(*arr, i, negative, magnitude);
+                    check_range_int(file, key, negative, magnitude, spec,
+                                    "element " + std::to_string(i) + ": ");
                 }
                 return;
             }
             if (const auto* big = value.get_if<uint64_t>()) {
-                check_range(file, key, static_cast<double>(*big), spec);
+                check_range_int(file, key, false, *big, spec);
                 return;
             }
             int64_t v = 0;
@@ -143,42 +173,45 @@ void check_known_key(const GgufFile& file, std::string_view key, const Value& va
                 file.fail_key(key, "expected an unsigned integer, found " +
                                        value.type_description());
             }
-            check_range(file, key, static_cast<double>(v), spec);
+            check_range_int(file, key, v < 0, v < 0 ? static_cast<uint64_t>(-(v + 1)) + 1 : static_cast<uint64_t>(v),
+                            spec);
             return;
         }
     }
 }
 
-// Largest N over tensors named "blk.N.*", or -1 when there are none.
-int64_t max_block_index(const GgufFile& file) {
-    int64_t max_index = -1;
+// The tensor with the largest N among those named "blk.N.*"; nullptr when there are
+// none. An N too large for 64 bits counts as the largest.
+const TensorInfo* max_block_tensor(const GgufFile& file, uint64_t& max_index) {
+    const TensorInfo* best = nullptr;
     for (const TensorInfo& t : file.tensors()) {
         std::string_view name = t.name;
         if (name.substr(0, 4) != "blk.") continue;
+        size_t digits_end = name.find_first_not_of("0123456789", 4);
+        if (digits_end == 4 || digits_end == std::string_view::npos || name[digits_end] != '.') continue;
         uint64_t index = 0;
-        auto [end, ec] = std::from_chars(name.data() + 4, name.data() + name.size(), index);
-        if (ec != std::errc() || end == name.data() + 4 || end == name.data() + name.size() ||
-            *end != '.') {
-            continue;
+        auto [end, ec] = std::from_chars(name.data() + 4, name.data() + digits_end, index);
+        if (ec == std::errc::result_out_of_range) index = std::numeric_limits<uint64_t>::max();
+        if (best == nullptr || index > max_index) {
+            best = &t;
+            max_index = index;
         }
-        if (index > kMaxLayers) index = kMaxLayers;  // reported through the checks below
-        max_index = std::max<int64_t>(max_index, static_cast<int64_t>(index));
     }
-    return max_index;
+    return best;
 }
 
 void check_layers(const GgufFile& file, std::string_view arch, uint64_t n_layer) {
     std::string key = std::string(arch) + ".block_count";
-    int64_t max_index = max_block_index(file);
-    if (max_index < 0) return;  // vocabulary-only or non-layered file
-    auto covered = static_cast<uint64_t>(max_index) + 1;
-    if (n_layer == 0) return;
-    if (covered > n_layer) {
+    uint64_t max_index = 0;
+    const TensorInfo* last = max_block_tensor(file, max_index);
+    if (last == nullptr || n_layer == 0) return;  // vocabulary-only or non-layered file
+    if (max_index >= n_layer) {
         file.fail_key(key,
-                      "is " + std::to_string(n_layer) + " but tensors exist for layer " +
-                          std::to_string(max_index),
+                      "is " + std::to_string(n_layer) + " but tensor \"" + std::string(last->name) +
+                          "\" belongs to a later layer",
                       ErrorCode::OutOfRange);
     }
+    uint64_t covered = max_index + 1;
     if (covered < n_layer) {
         file.fail_key(key,
                       "is " + std::to_string(n_layer) + " but the file has tensors for only " +
@@ -219,7 +252,11 @@ void check_tokenizer(const GgufFile& file) {
         file.get_array("tokenizer.ggml.merges", ValueType::String);
     }
     for (std::string_view key : kTokenIdKeys) {
-        if (file.has(key)) file.find_uint(key);
+        const Value* v = file.find(key);
+        int64_t ignored = 0;
+        if (v != nullptr && !v->get_if<uint64_t>() && !v->as_int64(ignored)) {
+            file.fail_key(key, "expected an integer token id, found " + v->type_description());
+        }
     }
     for (std::string_view key : kBoolKeys) {
         if (file.has(key)) file.get<bool>(key);
@@ -250,12 +287,13 @@ void validate_known_keys(const GgufFile& file) {
         if (const Value* v = file.find(key)) check_known_key(file, key, *v, spec, n_layer);
     }
     if (!arch.empty()) {
-        auto n_expert = file.find_uint(prefix + "expert_count").value_or(0);
+        auto n_expert = file.find_uint(prefix + "expert_count");
         auto n_expert_used = file.find_uint(prefix + "expert_used_count").value_or(0);
-        if (n_expert_used > n_expert) {
+        if (n_expert_used > n_expert.value_or(0)) {
             file.fail_key(prefix + "expert_used_count",
-                          "is " + std::to_string(n_expert_used) + ", more than expert_count " +
-                              std::to_string(n_expert),
+                          "is " + std::to_string(n_expert_used) + ", more than " +
+                              (n_expert ? "expert_count " + std::to_string(*n_expert)
+                                        : std::string("the experts of a file without expert_count")),
                           ErrorCode::OutOfRange);
         }
         check_layers(file, arch, n_layer);

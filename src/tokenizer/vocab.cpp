@@ -50,9 +50,11 @@ void Vocab::load_special_ids(const gguf::GgufFile& file) {
         {"tokenizer.ggml.fim_sep_token_id", &SpecialIds::fim_sep},
     };
     for (const Key& k : keys) {
-        auto id = file.find_uint(k.key);
+        const gguf::Value* value = file.find(k.key);
+        int64_t id = -1;
+        if (value == nullptr || !value->as_int64(id)) continue;
         // An id outside the vocabulary leaves the default in place (llama.cpp warns the same).
-        if (id && *id < size()) special_.*(k.id) = static_cast<TokenId>(*id);
+        if (id >= 0 && static_cast<uint64_t>(id) < size()) special_.*(k.id) = static_cast<TokenId>(id);
     }
 }
 

@@ -68,7 +68,7 @@ TEST(KnownKeys, BlockCountLargerThanTensors) {
 TEST(KnownKeys, TensorBeyondBlockCount) {
     GgufWriter w = llama_writer(3);
     w.add("llama.block_count", uint32_t{2});
-    expect_error(w, ErrorCode::OutOfRange, "tensors exist for layer 2");
+    expect_error(w, ErrorCode::OutOfRange, "tensor \"blk.2.attn_norm.weight\" belongs to a later layer");
 }
 
 TEST(KnownKeys, BlockCountOfWrongType) {
@@ -120,6 +120,14 @@ TEST(KnownKeys, TokenizerArrayTypes) {
         w.add("tokenizer.ggml.add_bos_token", uint8_t{1});
         expect_error(w, ErrorCode::Format, "expected bool, found u8");
     }
+}
+
+TEST(KnownKeys, NegativeTokenIdIsLeftToTheTokenizer) {
+    GgufWriter w;
+    const std::vector<std::string> tokens = {"a"};
+    w.add_array("tokenizer.ggml.tokens", std::span<const std::string>(tokens));
+    w.add("tokenizer.ggml.bos_token_id", int32_t{-1});
+    EXPECT_TRUE(parse(w).ok) << parse(w).message;
 }
 
 TEST(KnownKeys, CanBeSkipped) {
