@@ -9,14 +9,17 @@
 
 #include "cli/build_info.h"
 #include "cli/inspect_command.h"
+#include "cli/template_command.h"
 #include "cli/tokenize_command.h"
 #include "core/error.h"
 
 namespace loom::cli {
 namespace {
 
-constexpr std::array<Command, 2> kCommands = {{
+constexpr std::array<Command, 3> kCommands = {{
     {"inspect", "Show the metadata and tensors of a GGUF file", setup_inspect},
+    {"template", "Render a chat template for a conversation, exactly as the model sees it",
+     setup_template},
     {"tokenize", "Show the token ids of a text under a model's tokenizer", setup_tokenize},
 }};
 

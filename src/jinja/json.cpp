@@ -1,0 +1,145 @@
+// tojson: Python's json.dumps as Hugging Face calls it for chat templates
+// (ensure_ascii=False), and the code-point string helpers.
+#include <cmath>
+#include <cstdio>
+#include <algorithm>
+
+#include "jinja/interpreter.h"
+
+namespace loom::jinja {
+namespace {
+
+void json_string(std::string& out, const std::string& s) {
+    out += '"';
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    out += '"';
+}
+
+struct JsonWriter {
+    int indent;
+    bool sort_keys;
+    std::string_view item_sep;
+    std::string_view key_sep;
+    size_t line;
+    std::string out;
+
+    void newline(int level) {
+        out += '\n';
+        out.append(static_cast<size_t>(indent * level), ' ');
+    }
+
+    void write(const Value& v, int level) {
+        if (v.is_none()) {
+            out += "null";
+        } else if (v.is_bool()) {
+            out += v.as_bool() ? "true" : "false";
+        } else if (v.is_int()) {
+            out += std::to_string(v.as_int());
+        } else if (v.is_float()) {
+            double d = v.as_number();
+            out += std::isnan(d) ? "NaN" : std::isinf(d) ? (d > 0 ? "Infinity" : "-Infinity") : float_repr(d);
+        } else if (v.is_string()) {
+            json_string(out, v.as_string());
+        } else if (v.is_list()) {
+            const List& list = v.as_list();
+            if (list.empty()) {
+                out += "[]";
+                return;
+            }
+            out += '[';
+            for (size_t i = 0; i < list.size(); ++i) {
+                if (i) out += item_sep;
+                if (indent >= 0) newline(level + 1);
+                write(list[i], level + 1);
+            }
+            if (indent >= 0) newline(level);
+            out += ']';
+        } else if (v.is_dict() || v.is_namespace()) {
+            std::vector<const std::pair<std::string, Value>*> entries;
+            for (const auto& entry : v.as_dict().entries()) entries.push_back(&entry);
+            if (sort_keys) {
+                std::stable_sort(entries.begin(), entries.end(),
+                                 [](const auto* a, const auto* b) { return a->first < b->first; });
+            }
+            if (entries.empty()) {
+                out += "{}";
+                return;
+            }
+            out += '{';
+            for (size_t i = 0; i < entries.size(); ++i) {
+                if (i) out += item_sep;
+                if (indent >= 0) newline(level + 1);
+                json_string(out, entries[i]->first);
+                out += key_sep;
+                write(entries[i]->second, level + 1);
+            }
+            if (indent >= 0) newline(level);
+            out += '}';
+        } else {
+            template_error(line, "Object of type " + (v.is_undefined() ? std::string("Undefined") : v.type_name()) +
+                                     " is not JSON serializable");
+        }
+    }
+};
+
+}  // namespace
+
+std::string to_json(const Value& value, int indent, bool sort_keys, std::string_view item_sep,
+                    std::string_view key_sep, size_t line) {
+    JsonWriter w{indent, sort_keys, item_sep, key_sep, line, {}};
+    w.write(value, 0);
+    return w.out;
+}
+
+namespace {
+
+std::vector<size_t> code_point_starts(std::string_view s) {
+    std::vector<size_t> starts;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+    }
+    return starts;
+}
+
+}  // namespace
+
+size_t utf8_length(std::string_view s) {
+    size_t n = 0;
+    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
+}
+
+std::string utf8_slice(std::string_view s, int64_t start, int64_t stop, int64_t step) {
+    std::vector<size_t> starts = code_point_starts(s);
+    auto n = static_cast<int64_t>(starts.size());
+    auto piece = [&](int64_t i) {
+        size_t b = starts[static_cast<size_t>(i)];
+        size_t e = i + 1 < n ? starts[static_cast<size_t>(i + 1)] : s.size();
+        return s.substr(b, e - b);
+    };
+    std::string out;
+    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+        if (i >= 0 && i < n) out += piece(i);
+    }
+    return out;
+}
+
+}  // namespace loom::jinja
