@@ -243,6 +243,7 @@ int64_t to_int(const Value& v, int64_t fallback) {
 }
 
 size_t length_of(const Value& v, size_t line) {
+    if (v.is_iterator()) template_error(line, "object of type '" + v.type_name() + "' has no len()");
     if (v.is_string()) return utf8_length(v.as_string());
     if (v.is_list()) return v.as_list().size();
     if (v.is_dict() || v.is_namespace()) return v.as_dict().size();
@@ -276,7 +277,7 @@ Value f_length(Interpreter&, const Value& v, Args&, size_t line) { return Value(
 
 Value f_trim(Interpreter&, const Value& v, Args& a, size_t) { return Value(strip(v.str(), a.get(0, "chars"), true, true)); }
 Value f_string(Interpreter&, const Value& v, Args&, size_t) { return Value(v.str()); }
-Value f_safe(Interpreter&, const Value& v, Args&, size_t) { return v; }
+Value f_safe(Interpreter&, const Value& v, Args&, size_t) { return v.is_markup() ? v : Value::markup(v.str()); }
 Value f_lower(Interpreter&, const Value& v, Args&, size_t) { return Value(to_lower(v.str())); }
 Value f_upper(Interpreter&, const Value& v, Args&, size_t) { return Value(to_upper(v.str())); }
 Value f_title(Interpreter&, const Value& v, Args&, size_t) { return Value(title_case(v.str())); }
@@ -303,10 +304,10 @@ Value f_join(Interpreter& in, const Value& v, Args& a, size_t line) {
 
 Value f_items(Interpreter&, const Value& v, Args&, size_t line) {
     List out;
-    if (v.is_undefined()) return Value(std::move(out));
-    if (!v.is_dict() && !v.is_namespace()) template_error(line, "items filter needs a mapping, got " + v.type_name());
-    for (const auto& [k, item] : v.as_dict().entries()) out.emplace_back(List{Value(k), item});
-    return Value(std::move(out));
+    if (v.is_undefined()) return Value::iterator(std::move(out));
+    if (!v.is_dict()) template_error(line, "Can only get item pairs from a mapping.");
+    for (const auto& [k, item] : v.as_dict().entries()) out.emplace_back(List{k, item});
+    return Value::iterator(std::move(out));
 }
 
 Value f_dictsort(Interpreter&, const Value& v, Args& a, size_t line) {
@@ -315,7 +316,7 @@ Value f_dictsort(Interpreter&, const Value& v, Args& a, size_t line) {
     bool by_value = a.get(1, "by", Value("key")).str() == "value";
     bool reverse = a.get(2, "reverse", Value(false)).truthy();
     List out;
-    for (const auto& [k, item] : v.as_dict().entries()) out.emplace_back(List{Value(k), item});
+    for (const auto& [k, item] : v.as_dict().entries()) out.emplace_back(List{k, item});
     auto key = [&](const Value& pair) {
         Value k = pair.as_list()[by_value ? 1 : 0];
         return (!case_sensitive && k.is_string()) ? Value(to_lower(k.as_string())) : k;
@@ -334,15 +335,17 @@ Value f_first(Interpreter&, const Value& v, Args&, size_t line) {
 }
 
 Value f_last(Interpreter&, const Value& v, Args&, size_t line) {
+    if (v.is_iterator()) template_error(line, "'" + v.type_name() + "' object is not reversible");
     List items = iterate(v, line);
     return items.empty() ? Value::undefined("last") : items.back();
 }
 
 Value f_reverse(Interpreter&, const Value& v, Args&, size_t line) {
     if (v.is_string()) return Value(utf8_slice(v.as_string(), static_cast<int64_t>(utf8_length(v.as_string())) - 1, -1, -1));
+    bool lazy = v.is_list();  // reversed(list) is an iterator; reversing anything else gives a list
     List items = iterate(v, line);
     std::reverse(items.begin(), items.end());
-    return Value(std::move(items));
+    return lazy ? Value::iterator(std::move(items), "list_reverseiterator") : Value(std::move(items));
 }
 
 Value f_replace(Interpreter&, const Value& v, Args& a, size_t) {
@@ -437,7 +440,7 @@ Value f_unique(Interpreter&, const Value& v, Args&, size_t line) {
         for (const Value& o : out) seen = seen || equals(o, item);
         if (!seen) out.push_back(item);
     }
-    return Value(std::move(out));
+    return Value::iterator(std::move(out));
 }
 
 Value f_sort(Interpreter& in, const Value& v, Args& a, size_t line) {
@@ -462,6 +465,7 @@ Value select_impl(Interpreter& in, const Value& v, Args& a, size_t line, bool by
     bool has_test = a.positional.size() > first_arg;
     std::string test = has_test ? a.positional[first_arg].str() : std::string();
     List out;
+    if (!v.truthy()) return Value::iterator(std::move(out));  // jinja2: `if value:` first
     for (const Value& item : iterate(v, line)) {
         Value x = by_attr ? in.get_attr(item, attribute, line) : item;
         bool ok;
@@ -474,7 +478,7 @@ Value select_impl(Interpreter& in, const Value& v, Args& a, size_t line, bool by
         }
         if (ok == keep) out.push_back(item);
     }
-    return Value(std::move(out));
+    return Value::iterator(std::move(out));
 }
 Value f_select(Interpreter& in, const Value& v, Args& a, size_t line) { return select_impl(in, v, a, line, false, true); }
 Value f_reject(Interpreter& in, const Value& v, Args& a, size_t line) { return select_impl(in, v, a, line, false, false); }
@@ -484,6 +488,7 @@ Value f_rejectattr(Interpreter& in, const Value& v, Args& a, size_t line) { retu
 Value f_map(Interpreter& in, const Value& v, Args& a, size_t line) {
     List out;
     Value attribute = a.get(SIZE_MAX, "attribute");
+    if (!v.truthy()) return Value::iterator(std::move(out));  // jinja2: `if value:` first
     for (const Value& item : iterate(v, line)) {
         if (!attribute.is_undefined()) {
             Value x = in.get_attr(item, attribute.str(), line);
@@ -497,7 +502,7 @@ Value f_map(Interpreter& in, const Value& v, Args& a, size_t line) {
             out.push_back(in.apply_filter(a.positional[0].str(), item, fargs, line));
         }
     }
-    return Value(std::move(out));
+    return Value::iterator(std::move(out));
 }
 
 Value f_attr(Interpreter& in, const Value& v, Args& a, size_t line) { return in.get_attr(v, a.get(0, "name").str(), line); }
@@ -513,6 +518,7 @@ Value f_format(Interpreter&, const Value& v, Args& a, size_t line) {
 }
 
 Value f_escape(Interpreter&, const Value& v, Args&, size_t) {
+    if (v.is_markup()) return v;
     std::string out;
     for (char c : v.str()) {
         switch (c) {
@@ -524,7 +530,7 @@ Value f_escape(Interpreter&, const Value& v, Args&, size_t) {
             default: out += c;
         }
     }
-    return Value(out);
+    return Value::markup(out);
 }
 
 Value f_batch(Interpreter&, const Value& v, Args& a, size_t line) {
@@ -543,7 +549,7 @@ Value f_batch(Interpreter&, const Value& v, Args& a, size_t line) {
         if (!fill.is_none()) while (static_cast<int64_t>(current.size()) < size) current.push_back(fill);
         out.emplace_back(std::move(current));
     }
-    return Value(std::move(out));
+    return Value::iterator(std::move(out));
 }
 
 Value f_center(Interpreter&, const Value& v, Args& a, size_t) {
@@ -595,7 +601,9 @@ bool t_number(Interpreter&, const Value& v, Args&, size_t) { return v.is_number(
 bool t_integer(Interpreter&, const Value& v, Args&, size_t) { return v.is_int(); }
 bool t_float(Interpreter&, const Value& v, Args&, size_t) { return v.is_float(); }
 bool t_mapping(Interpreter&, const Value& v, Args&, size_t) { return v.is_dict(); }
-bool t_iterable(Interpreter&, const Value& v, Args&, size_t) { return v.is_list() || v.is_dict() || v.is_string() || v.is_undefined(); }
+bool t_iterable(Interpreter&, const Value& v, Args&, size_t) {
+    return v.is_list() || v.is_dict() || v.is_string() || v.is_undefined() || v.is_iterator();
+}
 bool t_sequence(Interpreter&, const Value& v, Args&, size_t) { return v.is_list() || v.is_dict() || v.is_string(); }
 bool t_boolean(Interpreter&, const Value& v, Args&, size_t) { return v.is_bool(); }
 bool t_true(Interpreter&, const Value& v, Args&, size_t) { return v.is_bool() && v.as_bool(); }
@@ -616,7 +624,7 @@ bool t_divisibleby(Interpreter&, const Value& v, Args& a, size_t) {
 bool t_in(Interpreter&, const Value& v, Args& a, size_t line) {
     Value seq = a.get(0, "seq");
     if (seq.is_string()) return v.is_string() && seq.as_string().find(v.as_string()) != std::string::npos;
-    if (seq.is_dict()) return v.is_string() && seq.as_dict().find(v.as_string()) != nullptr;
+    if (seq.is_dict()) return seq.as_dict().find(v) != nullptr;
     for (const Value& item : iterate(seq, line)) {
         if (equals(item, v)) return true;
     }
@@ -781,7 +789,7 @@ Value bound_method(const Value& object, const std::string& name, size_t line) {
         if (name == "get") {
             return builtin("dict.get", [self](Args& a) {
                 Value key = a.get(0, "key");
-                const Value* v = key.is_string() ? self.as_dict().find(key.as_string()) : nullptr;
+                const Value* v = self.as_dict().find(key);
                 return v != nullptr ? *v : a.get(1, "default", Value(None{}));
             });
         }

@@ -25,6 +25,12 @@ const Value* Scope::lookup(const std::string& name) const {
 
 List iterate(const Value& v, size_t line) {
     if (v.is_list()) return v.as_list();
+    if (v.is_iterator()) {
+        IteratorState& it = v.as_iterator();
+        if (it.consumed) return {};
+        it.consumed = true;
+        return it.items;
+    }
     if (v.is_dict() || v.is_namespace()) {
         List keys;
         for (const auto& [k, item] : v.as_dict().entries()) keys.emplace_back(k);
@@ -319,12 +325,11 @@ Value Interpreter::get_item(const Value& object, const Value& key, size_t line) 
                                  "' is undefined (reading an item)");
     }
     if (object.is_dict() || object.is_namespace()) {
-        if (key.is_string()) {
-            if (const Value* v = object.as_dict().find(key.as_string())) return *v;
-            if (object.is_dict()) return get_attr(object, key.as_string(), line);
-        }
+        if (const Value* v = object.as_dict().find(key)) return *v;
+        if (key.is_string() && object.is_dict()) return get_attr(object, key.as_string(), line);
         return Value::undefined(key.str());
     }
+    if (object.is_iterator()) template_error(line, "'" + object.type_name() + "' object is not subscriptable");
     if (object.is_list()) {
         if (!key.is_int() && !key.is_bool()) return Value::undefined();
         const List& list = object.as_list();
@@ -360,7 +365,7 @@ Value Interpreter::eval(const Expr& e, const ScopePtr& scope) {
         }
         case ExprKind::Dict: {
             Dict d;
-            for (const auto& [k, v] : e.pairs) d.set(eval(*k, scope).str(), eval(*v, scope));
+            for (const auto& [k, v] : e.pairs) d.set(eval(*k, scope), eval(*v, scope));
             return Value(std::move(d));
         }
         case ExprKind::Attr:
@@ -473,8 +478,12 @@ bool contains(const Value& container, const Value& item, size_t line) {
         if (!item.is_string()) template_error(line, "'in <string>' requires string as left operand, not " + item.type_name());
         return container.as_string().find(item.as_string()) != std::string::npos;
     }
-    if (container.is_dict() || container.is_namespace()) {
-        return item.is_string() && container.as_dict().find(item.as_string()) != nullptr;
+    if (container.is_dict() || container.is_namespace()) return container.as_dict().find(item) != nullptr;
+    if (container.is_iterator()) {
+        for (const Value& v : iterate(container, line)) {
+            if (equals(v, item)) return true;
+        }
+        return false;
     }
     if (container.is_list()) {
         for (const Value& v : container.as_list()) {
@@ -522,7 +531,16 @@ Value Interpreter::eval_binary(const Expr& e, const ScopePtr& scope) {
             if (both_int(a, b)) return Value(as_int(a) + as_int(b));
             return Value(as_double(a) + as_double(b));
         }
-        if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+        if (a.is_string() && b.is_string()) {
+            if (a.is_markup() || b.is_markup()) {
+                // Markup + str escapes the plain side (markupsafe), and stays Markup.
+                Args none;
+                std::string left = a.is_markup() ? a.as_string() : apply_filter("escape", a, none, line).as_string();
+                std::string right = b.is_markup() ? b.as_string() : apply_filter("escape", b, none, line).as_string();
+                return Value::markup(left + right);
+            }
+            return Value(a.as_string() + b.as_string());
+        }
         if (a.is_list() && b.is_list()) {
             List out = a.as_list();
             out.insert(out.end(), b.as_list().begin(), b.as_list().end());
@@ -599,7 +617,7 @@ std::string Template::render(const Dict& context, const RenderOptions& options) 
     auto globals = std::make_shared<Scope>();
     add_globals(*globals, options);
     auto scope = std::make_shared<Scope>(globals);
-    for (const auto& [k, v] : context.entries()) scope->set(k, v);
+    for (const auto& [k, v] : context.entries()) scope->set(k.str(), v);
     Interpreter interpreter(options);
     std::string out;
     interpreter.render(*body_, scope, out);

@@ -33,6 +33,14 @@ void json_string(std::string& out, const std::string& s) {
     out += '"';
 }
 
+// json.dumps turns non-string keys into strings: 1 -> "1", True -> "true".
+std::string key_text(const Value& k) {
+    if (k.is_string()) return k.as_string();
+    if (k.is_bool()) return k.as_bool() ? "true" : "false";
+    if (k.is_none()) return "null";
+    return k.repr();
+}
+
 struct JsonWriter {
     int indent;
     bool sort_keys;
@@ -73,11 +81,11 @@ struct JsonWriter {
             if (indent >= 0) newline(level);
             out += ']';
         } else if (v.is_dict() || v.is_namespace()) {
-            std::vector<const std::pair<std::string, Value>*> entries;
+            std::vector<const std::pair<Value, Value>*> entries;
             for (const auto& entry : v.as_dict().entries()) entries.push_back(&entry);
             if (sort_keys) {
                 std::stable_sort(entries.begin(), entries.end(),
-                                 [](const auto* a, const auto* b) { return a->first < b->first; });
+                                 [](const auto* a, const auto* b) { return less_than(a->first, b->first); });
             }
             if (entries.empty()) {
                 out += "{}";
@@ -87,7 +95,7 @@ struct JsonWriter {
             for (size_t i = 0; i < entries.size(); ++i) {
                 if (i) out += item_sep;
                 if (indent >= 0) newline(level + 1);
-                json_string(out, entries[i]->first);
+                json_string(out, key_text(entries[i]->first));
                 out += key_sep;
                 write(entries[i]->second, level + 1);
             }

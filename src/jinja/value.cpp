@@ -11,34 +11,29 @@ namespace loom::jinja {
 
 const Value* Dict::find(std::string_view key) const {
     for (const auto& [k, v] : entries_) {
-        if (k == key) return &v;
+        if (k.is_string() && k.as_string() == key) return &v;
     }
     return nullptr;
 }
 
-Value* Dict::find(std::string_view key) {
+const Value* Dict::find(const Value& key) const {
+    for (const auto& [k, v] : entries_) {
+        if (equals(k, key)) return &v;
+    }
+    return nullptr;
+}
+
+void Dict::set(std::string key, Value value) { set(Value(std::move(key)), std::move(value)); }
+void Dict::set(const char* key, Value value) { set(Value(std::string(key)), std::move(value)); }
+
+void Dict::set(Value key, Value value) {
     for (auto& [k, v] : entries_) {
-        if (k == key) return &v;
-    }
-    return nullptr;
-}
-
-void Dict::set(std::string key, Value value) {
-    if (Value* existing = find(key)) {
-        *existing = std::move(value);
-        return;
-    }
-    entries_.emplace_back(std::move(key), std::move(value));
-}
-
-bool Dict::erase(std::string_view key) {
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-        if (it->first == key) {
-            entries_.erase(it);
-            return true;
+        if (equals(k, key)) {
+            v = std::move(value);
+            return;
         }
     }
-    return false;
+    entries_.emplace_back(std::move(key), std::move(value));
 }
 
 Dict& Value::as_dict() const {
@@ -172,10 +167,12 @@ std::string Value::repr() const {
                 std::string out = std::is_same_v<T, Namespace> ? "<Namespace {" : "{";
                 bool first = true;
                 for (const auto& [k, item] : d.entries()) {
-                    out += (first ? "" : ", ") + string_repr(k) + ": " + item.repr();
+                    out += (first ? "" : ", ") + k.repr() + ": " + item.repr();
                     first = false;
                 }
                 return out + (std::is_same_v<T, Namespace> ? "}>" : "}");
+            } else if constexpr (std::is_same_v<T, Iterator>) {
+                return "<" + v.state->type + " object>";
             } else {
                 return "<function " + v->name + ">";
             }
@@ -185,7 +182,8 @@ std::string Value::repr() const {
 
 std::string Value::type_name() const {
     static constexpr const char* names[] = {"undefined", "NoneType", "bool", "int", "float", "str",
-                                            "list", "dict", "function", "Namespace"};
+                                            "list", "dict", "function", "Namespace", ""};
+    if (is_iterator()) return as_iterator().type;
     return names[storage_.index()];
 }
 
@@ -220,6 +218,7 @@ bool equals(const Value& a, const Value& b) {
         }
         return true;
     }
+    if (a.is_iterator()) return &a.as_iterator() == &b.as_iterator();
     return &a.as_callable() == &b.as_callable();
 }
 

@@ -19,18 +19,23 @@ namespace loom::jinja {
 class Value;
 using List = std::vector<Value>;
 
-// An insertion-ordered string-keyed map (template data is JSON: keys are strings).
+// An insertion-ordered map. Keys are values as in Python (JSON data gives strings;
+// dict literals in templates may use ints). Linear lookup: template dicts are small.
 class Dict {
 public:
+    // String keys (exact overloads, so that no call is ambiguous with Value's).
     const Value* find(std::string_view key) const;
-    Value* find(std::string_view key);
+    const Value* find(const std::string& key) const { return find(std::string_view(key)); }
+    const Value* find(const char* key) const { return find(std::string_view(key)); }
+    const Value* find(const Value& key) const;
     void set(std::string key, Value value);
-    bool erase(std::string_view key);
+    void set(const char* key, Value value);
+    void set(Value key, Value value);
     size_t size() const { return entries_.size(); }
-    const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
+    const std::vector<std::pair<Value, Value>>& entries() const { return entries_; }
 
 private:
-    std::vector<std::pair<std::string, Value>> entries_;
+    std::vector<std::pair<Value, Value>> entries_;
 };
 
 struct Args;
@@ -48,6 +53,14 @@ struct Undefined {
 
 struct None {};
 
+// A one-shot iterator (a Python generator or reverse iterator, as jinja2's map, select,
+// items, ... return): iterable once, truthy, but without len(), indexing or JSON form.
+struct IteratorState {
+    std::vector<Value> items;
+    bool consumed = false;
+    std::string type;  // "generator", "list_reverseiterator"
+};
+
 class Value {
 public:
     using ListPtr = std::shared_ptr<List>;
@@ -57,8 +70,11 @@ public:
     struct Namespace {
         DictPtr dict;
     };
+    struct Iterator {
+        std::shared_ptr<IteratorState> state;
+    };
     using Storage = std::variant<Undefined, None, bool, int64_t, double, std::string, ListPtr,
-                                 DictPtr, CallablePtr, Namespace>;
+                                 DictPtr, CallablePtr, Namespace, Iterator>;
 
     Value() : storage_(Undefined{}) {}
     Value(None) : storage_(None{}) {}
@@ -75,6 +91,21 @@ public:
     Value(DictPtr dict) : storage_(std::move(dict)) {}
     Value(CallablePtr c) : storage_(std::move(c)) {}
     Value(Namespace ns) : storage_(std::move(ns)) {}
+    Value(Iterator it) : storage_(std::move(it)) {}
+
+    // A markupsafe.Markup string (from |safe or |escape): `+` with a plain string
+    // HTML-escapes the plain one, as jinja2 does.
+    static Value markup(std::string s) {
+        Value v(std::move(s));
+        v.markup_ = true;
+        return v;
+    }
+    static Value iterator(std::vector<Value> items, std::string type = "generator") {
+        auto state = std::make_shared<IteratorState>();
+        state->items = std::move(items);
+        state->type = std::move(type);
+        return Value(Iterator{std::move(state)});
+    }
 
     static Value undefined(std::string name = {}) {
         Value v;
@@ -95,6 +126,9 @@ public:
     bool is_dict() const { return std::holds_alternative<DictPtr>(storage_); }
     bool is_callable() const { return std::holds_alternative<CallablePtr>(storage_); }
     bool is_namespace() const { return std::holds_alternative<Namespace>(storage_); }
+    bool is_iterator() const { return std::holds_alternative<Iterator>(storage_); }
+    bool is_markup() const { return markup_ && is_string(); }
+    IteratorState& as_iterator() const { return *std::get<Iterator>(storage_).state; }
 
     bool as_bool() const { return std::get<bool>(storage_); }
     int64_t as_int() const { return std::get<int64_t>(storage_); }
@@ -116,6 +150,7 @@ public:
 
 private:
     Storage storage_;
+    bool markup_ = false;
 };
 
 // Python == (1 == 1.0, [1] == [1], dicts by content; undefined equals only undefined).
