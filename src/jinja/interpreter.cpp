@@ -67,7 +67,18 @@ Interpreter::Flow Interpreter::exec(const Body& body, const ScopePtr& scope, std
     return Flow::Normal;
 }
 
+void Interpreter::step(size_t line, const std::string& out) {
+    if (++steps_ > options_.max_steps) {
+        template_error(line, "the template ran more than " + std::to_string(options_.max_steps) +
+                                 " steps (a runaway loop?)");
+    }
+    if (out.size() > options_.max_output_bytes) {
+        template_error(line, "the template's output passed " + std::to_string(options_.max_output_bytes) + " bytes");
+    }
+}
+
 Interpreter::Flow Interpreter::exec_node(const Node& node, const ScopePtr& scope, std::string& out) {
+    step(node.line, out);
     switch (node.kind) {
         case NodeKind::Text:
             out += node.text;
@@ -147,6 +158,7 @@ void Interpreter::exec_for(const Node& node, const ScopePtr& scope, std::string&
     }
     auto length = static_cast<int64_t>(items.size());
     for (int64_t i = 0; i < length; ++i) {
+        step(node.line, out);
         auto inner = std::make_shared<Scope>(scope);
         const Value& item = items[i];
         if (node.targets.size() == 1) {

@@ -79,8 +79,11 @@ private:
     Value eval_args_call(const Expr& e, const ScopePtr& scope);
     void eval_args(const CallArgs& in, const ScopePtr& scope, Args& out);
 
+    void step(size_t line, const std::string& out);
+
     const RenderOptions& options_;
-    int depth_ = 0;  // macro recursion guard
+    int depth_ = 0;       // macro recursion guard
+    uint64_t steps_ = 0;  // statements and loop iterations so far
 };
 
 // Iterates a value as Python would (lists, dict keys, string characters); undefined is

@@ -96,8 +96,19 @@ private:
         return e;
     }
 
+    // Nesting guard: a hostile template of 100k "(" must fail, not overflow the stack.
+    struct DepthGuard {
+        Parser& p;
+        explicit DepthGuard(Parser& parser) : p(parser) {
+            if (++p.depth_ > kMaxDepth) p.fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+        }
+        ~DepthGuard() { --p.depth_; }
+    };
+    static constexpr int kMaxDepth = 200;
+
     const std::vector<Token>& t_;
     size_t pos_ = 0;
+    int depth_ = 0;
 };
 
 Body Parser::parse_body(std::initializer_list<std::string_view> ends) {
@@ -139,6 +150,7 @@ Body Parser::parse_body(std::initializer_list<std::string_view> ends) {
 }
 
 NodePtr Parser::parse_statement() {
+    DepthGuard guard(*this);
     if (peek().kind != TokenKind::Name) fail("expected a statement after '{%'");
     std::string keyword = peek().text;
     if (keyword == "if") return parse_if();
@@ -307,6 +319,7 @@ ExprPtr Parser::parse_tuple_or_expression() {
 }
 
 ExprPtr Parser::parse_expression(bool with_conditional) {
+    DepthGuard guard(*this);
     ExprPtr expr = parse_or();
     if (!with_conditional) return expr;
     while (is_name("if")) {
@@ -333,6 +346,7 @@ ExprPtr Parser::parse_and() {
 }
 
 ExprPtr Parser::parse_not() {
+    DepthGuard guard(*this);
     if (is_name("not")) {
         auto e = make(ExprKind::Unary);
         next();
@@ -401,6 +415,7 @@ ExprPtr Parser::parse_pow() {
 }
 
 ExprPtr Parser::parse_unary(bool with_filter) {
+    DepthGuard guard(*this);
     ExprPtr node;
     if (is_op("-") || is_op("+")) {
         auto e = make(ExprKind::Unary);

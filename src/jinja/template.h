@@ -14,6 +14,7 @@
 // the template's own message prefixed with "template raised: ".
 #pragma once
 
+#include <cstdint>
 #include <ctime>
 #include <memory>
 #include <optional>
@@ -28,6 +29,10 @@ namespace loom::jinja {
 struct RenderOptions {
     // The time strftime_now() formats; the current local time when unset.
     std::optional<std::time_t> now;
+    // Budgets that stop a hostile template (templates come inside model files): output
+    // bytes, and statements plus loop iterations executed.
+    size_t max_output_bytes = 64u << 20;
+    uint64_t max_steps = 5'000'000;
 };
 
 class Template {
