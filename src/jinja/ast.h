@@ -12,7 +12,7 @@
 namespace loom::jinja {
 
 enum class ExprKind {
-    Literal, Name, List, Tuple, Dict, Attr, Item, Slice, Call, Filter, Test, Unary, Binary,
+    Literal, Name, ListLiteral, TupleLiteral, DictLiteral, Attr, Item, Slice, Call, Filter, Test, Unary, Binary,
     Conditional,
 };
 
@@ -30,8 +30,8 @@ struct Expr {
     Value value;                 // Literal
     std::string name;            // Name, Attr, Filter, Test; operator of Unary/Binary
     ExprPtr a, b, c, d;          // operands: object/left/cond, index/right/then, else, step
-    std::vector<ExprPtr> items;  // List, Tuple
-    std::vector<std::pair<ExprPtr, ExprPtr>> pairs;  // Dict
+    std::vector<ExprPtr> items;  // ListLiteral, TupleLiteral
+    std::vector<std::pair<ExprPtr, ExprPtr>> pairs;  // DictLiteral
     CallArgs args;               // Call, Filter, Test
     bool negated = false;        // Test: "is not"
 

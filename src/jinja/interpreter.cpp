@@ -369,13 +369,13 @@ Value Interpreter::eval(const Expr& e, const ScopePtr& scope) {
             const Value* v = scope->lookup(e.name);
             return v != nullptr ? *v : Value::undefined(e.name);
         }
-        case ExprKind::List:
-        case ExprKind::Tuple: {
+        case ExprKind::ListLiteral:
+        case ExprKind::TupleLiteral: {
             List items;
             for (const ExprPtr& item : e.items) items.push_back(eval(*item, scope));
             return Value(std::move(items));
         }
-        case ExprKind::Dict: {
+        case ExprKind::DictLiteral: {
             Dict d;
             for (const auto& [k, v] : e.pairs) d.set(eval(*k, scope), eval(*v, scope));
             return Value(std::move(d));

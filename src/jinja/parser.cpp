@@ -116,7 +116,7 @@ Body Parser::parse_body(std::initializer_list<std::string_view> ends) {
     while (true) {
         const Token& tok = peek();
         if (tok.kind == TokenKind::End) {
-            if (ends.size() != 0) fail("missing '{% " + std::string(*ends.begin()) + " %}'");
+            if (ends.size() != 0) fail("missing '{% " + std::string(*(ends.end() - 1)) + " %}'");
             return body;
         }
         if (tok.kind == TokenKind::Text) {
@@ -309,7 +309,7 @@ NodePtr Parser::parse_block(std::string_view end) {
 ExprPtr Parser::parse_tuple_or_expression() {
     ExprPtr first = parse_expression();
     if (!is_op(",")) return first;
-    auto tuple = make(ExprKind::Tuple);
+    auto tuple = make(ExprKind::TupleLiteral);
     tuple->items.push_back(std::move(first));
     while (accept_op(",")) {
         if (peek().kind == TokenKind::StmtEnd || peek().kind == TokenKind::ExprEnd || is_op(")")) break;
@@ -468,14 +468,14 @@ ExprPtr Parser::parse_primary() {
         case TokenKind::Operator:
             if (tok.text == "(") {
                 next();
-                if (accept_op(")")) return make(ExprKind::Tuple);
+                if (accept_op(")")) return make(ExprKind::TupleLiteral);
                 ExprPtr inner = parse_tuple_or_expression();
                 expect_op(")");
                 return inner;
             }
             if (tok.text == "[") {
                 next();
-                auto list = make(ExprKind::List);
+                auto list = make(ExprKind::ListLiteral);
                 while (!accept_op("]")) {
                     list->items.push_back(parse_expression());
                     if (!is_op("]")) expect_op(",");
@@ -484,7 +484,7 @@ ExprPtr Parser::parse_primary() {
             }
             if (tok.text == "{") {
                 next();
-                auto dict = make(ExprKind::Dict);
+                auto dict = make(ExprKind::DictLiteral);
                 while (!accept_op("}")) {
                     ExprPtr key = parse_expression();
                     expect_op(":");
