@@ -23,6 +23,8 @@ const Value* Dict::find(const Value& key) const {
     return nullptr;
 }
 
+size_t Dict::size() const { return entries_.size(); }
+
 void Dict::set(std::string key, Value value) { set(Value(std::move(key)), std::move(value)); }
 void Dict::set(const char* key, Value value) { set(Value(std::string(key)), std::move(value)); }
 

@@ -31,7 +31,7 @@ public:
     void set(std::string key, Value value);
     void set(const char* key, Value value);
     void set(Value key, Value value);
-    size_t size() const { return entries_.size(); }
+    size_t size() const;  // out of line: Value is incomplete here
     const std::vector<std::pair<Value, Value>>& entries() const { return entries_; }
 
 private:

@@ -6,21 +6,32 @@
 #include <filesystem>
 
 #include "fuzz/gguf_reader_entry.h"
+#include "fuzz/jinja_entry.h"
+#include "fuzz/tokenizer_entry.h"
 #include "test_util.h"
 
 namespace loom {
 namespace {
 
-TEST(FuzzCorpus, GgufReaderReplays) {
-    auto dir = std::filesystem::path(LOOM_SOURCE_DIR) / "fuzz" / "corpus" / "gguf_reader";
+size_t replay(const std::string& target, int (*entry)(const uint8_t*, size_t)) {
+    auto dir = std::filesystem::path(LOOM_SOURCE_DIR) / "fuzz" / "corpus" / target;
     size_t n = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        if (!entry.is_regular_file()) continue;
-        auto bytes = loom::test::read_bytes(entry.path());
-        EXPECT_EQ(fuzz::gguf_reader_one_input(bytes.data(), bytes.size()), 0) << entry.path();
+    for (const auto& file : std::filesystem::directory_iterator(dir)) {
+        if (!file.is_regular_file()) continue;
+        auto bytes = loom::test::read_bytes(file.path());
+        EXPECT_EQ(entry(bytes.data(), bytes.size()), 0) << file.path();
         ++n;
     }
-    EXPECT_GE(n, 10u) << "the kept corpus is missing from " << dir;
+    return n;
+}
+
+TEST(FuzzCorpus, GgufReaderReplays) { EXPECT_GE(replay("gguf_reader", fuzz::gguf_reader_one_input), 10u); }
+
+TEST(FuzzCorpus, JinjaReplays) { EXPECT_GE(replay("jinja", fuzz::jinja_one_input), 10u); }
+
+TEST(FuzzCorpus, TokenizerReplays) {
+    ASSERT_TRUE(fuzz::tokenizer_init(LOOM_FIXTURES_DIR));
+    EXPECT_GE(replay("tokenizer", fuzz::tokenizer_one_input), 10u);
 }
 
 }  // namespace
