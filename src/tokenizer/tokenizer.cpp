@@ -85,10 +85,9 @@ Tokenizer::Tokenizer(Vocab vocab)
 
 Tokenizer Tokenizer::from_gguf(const gguf::GgufFile& file, const TokenizerOptions& options) {
     Vocab vocab = Vocab::from_gguf(file);
-    if (vocab.kind() != VocabKind::Spm && vocab.kind() != VocabKind::Bpe) {
-        file.fail_key("tokenizer.ggml.model",
-                      "tokenizer \"" + std::string(vocab.model_name()) +
-                          "\" is not implemented yet (implemented: llama, gpt2)",
+    if (vocab.kind() == VocabKind::None) {
+        file.fail_key("tokenizer.ggml.model", "the model has no vocabulary (\"" +
+                                                  std::string(vocab.model_name()) + "\")",
                       ErrorCode::Unsupported);
     }
     const PreTokenizerSpec* spec = nullptr;
@@ -109,6 +108,7 @@ Tokenizer Tokenizer::from_gguf(const gguf::GgufFile& file, const TokenizerOption
     }
     Tokenizer tok(std::move(vocab));
     if (spec != nullptr) tok.bpe_ = std::make_unique<BpeEncoder>(*tok.vocab_, *spec);
+    if (tok.vocab_->kind() == VocabKind::Wpm) tok.wpm_ = std::make_unique<WpmEncoder>(*tok.vocab_);
     return tok;
 }
 
@@ -122,7 +122,9 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
     const Vocab& v = *vocab_;
     std::vector<TokenId> out;
     out.reserve(text.size() / 3 + 2);
-    if (add_special && v.add_bos() && v.special().bos != kNoToken) out.push_back(v.special().bos);
+    // WordPiece models always frame the text with [CLS] ... [SEP] (llama.cpp does too).
+    bool wpm = v.kind() == VocabKind::Wpm;
+    if (add_special && (v.add_bos() || wpm) && v.special().bos != kNoToken) out.push_back(v.special().bos);
     bool prev_special = true;  // the space prefix goes before the first text fragment
     for (const Fragment& f : splitter_.split(text, parse_special)) {
         if (f.token != kNoToken) {
@@ -133,12 +135,18 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
         std::string_view fragment = text.substr(f.begin, f.end - f.begin);
         if (bpe_) {
             bpe_->encode(fragment, out);
+        } else if (wpm_) {
+            wpm_->encode(fragment, out);
         } else {
             spm_tokenize(v, escape_spaces(fragment, v.add_space_prefix() && prev_special), out);
         }
         prev_special = false;
     }
-    if (add_special && v.add_eos() && v.special().eos != kNoToken) out.push_back(v.special().eos);
+    if (add_special && wpm && v.special().sep != kNoToken) {
+        out.push_back(v.special().sep);
+    } else if (add_special && v.add_eos() && v.special().eos != kNoToken) {
+        out.push_back(v.special().eos);
+    }
     return out;
 }
 

@@ -1,6 +1,6 @@
 // Tokenizer: text <-> token ids for a model, built from GGUF metadata alone (vocab-only
 // files work). Splits out special tokens, adds BOS/EOS as the model says, runs the
-// model's algorithm (SentencePiece-style or byte-level BPE), and turns ids back into text.
+// model's algorithm (SentencePiece-style, byte-level BPE or WordPiece), and turns ids back into text.
 //
 //   auto tok = loom::tokenizer::Tokenizer::from_gguf(file);
 //   std::vector<TokenId> ids = tok.encode("Hello", /*add_special=*/true, /*parse_special=*/false);
@@ -22,6 +22,7 @@
 #include "gguf/gguf_file.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/special_split.h"
+#include "tokenizer/wpm.h"
 #include "tokenizer/vocab.h"
 
 namespace loom::tokenizer {
@@ -62,6 +63,7 @@ private:
     std::unique_ptr<Vocab> vocab_;  // stable address for the splitter and encoder
     SpecialSplitter splitter_;
     std::unique_ptr<BpeEncoder> bpe_;  // byte-level BPE vocabularies only
+    std::unique_ptr<WpmEncoder> wpm_;  // WordPiece vocabularies only
 };
 
 // Streaming detokenizer: feed pieces as tokens arrive, get back only complete UTF-8
