@@ -10,7 +10,7 @@
 namespace loom::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keeps metadata in file order
 
 template <typename T>
 json optional_json(const std::optional<T>& v) {
