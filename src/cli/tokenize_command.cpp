@@ -27,6 +27,7 @@ struct TokenizeArgs {
     bool no_add_special = false;
     bool parse_special = false;
     std::string format = "ids";
+    std::string pre_fallback;
 };
 
 std::string read_text_file(const std::string& path) {
@@ -76,6 +77,9 @@ CommandRun setup_tokenize(CLI::App& app) {
     app.add_flag("--no-add-special", args->no_add_special, "Do not add BOS/EOS tokens");
     app.add_flag("--parse-special", args->parse_special,
                  "Recognize control tokens written in the text (e.g. <start_of_turn>)");
+    app.add_option("--pre-fallback", args->pre_fallback,
+                   "For a tokenizer.ggml.pre Loom does not know, split text as this one does "
+                   "(e.g. default, llama3); tokens may then differ from the model's own");
     app.add_option("--format", args->format, "ids (one line), pieces (id and piece per line), or json")
         ->check(CLI::IsMember({"ids", "pieces", "json"}));
     return [args, &app](Io& io) {
@@ -92,7 +96,9 @@ CommandRun setup_tokenize(CLI::App& app) {
         }
         std::string path = args->model.empty() ? default_model_path() : args->model;
         gguf::GgufFile file = gguf::GgufFile::open(path);
-        tokenizer::Tokenizer tok = tokenizer::Tokenizer::from_gguf(file);
+        tokenizer::TokenizerOptions options;
+        options.fallback_pre = args->pre_fallback;
+        tokenizer::Tokenizer tok = tokenizer::Tokenizer::from_gguf(file, options);
         std::vector<tokenizer::TokenId> ids = tok.encode(text, !args->no_add_special, args->parse_special);
         if (args->format == "ids") {
             for (size_t i = 0; i < ids.size(); ++i) io.out << (i ? " " : "") << ids[i];

@@ -101,8 +101,8 @@ Tokenizer Tokenizer::from_gguf(const gguf::GgufFile& file, const TokenizerOption
             }
             file.fail_key("tokenizer.ggml.pre",
                           "unknown pre-tokenizer \"" + std::string(vocab.pre()) +
-                              "\" (known: " + known + "); a fallback can be forced, at the cost of "
-                              "tokenizing differently from the model",
+                              "\" (known: " + known + "); force one with --pre-fallback NAME, at the "
+                              "cost of tokenizing differently from the model",
                           ErrorCode::Unsupported);
         }
     }
