@@ -829,7 +829,7 @@ Value bound_method(const Value& object, const std::string& name, size_t line) {
     return Value::undefined(name);
 }
 
-void add_globals(Scope& scope, const RenderOptions& options) {
+void add_globals(Scope& scope, const RenderOptions& options, std::vector<std::weak_ptr<Dict>>& namespaces) {
     scope.set("range", builtin("range", [](Args& a) {
         int64_t start = 0, stop = 0, step = 1;
         if (a.positional.size() == 1) {
@@ -853,8 +853,9 @@ void add_globals(Scope& scope, const RenderOptions& options) {
         for (const auto& [k, v] : a.keyword) d.set(k, v);
         return Value(std::move(d));
     }));
-    scope.set("namespace", builtin("namespace", [](Args& a) {
+    scope.set("namespace", builtin("namespace", [&namespaces](Args& a) {
         auto d = std::make_shared<Dict>();
+        namespaces.push_back(d);
         if (!a.positional.empty() && a.positional[0].is_dict()) *d = a.positional[0].as_dict();
         for (const auto& [k, v] : a.keyword) d->set(k, v);
         return Value(Value::Namespace{d});

@@ -234,14 +234,17 @@ Value Interpreter::define_macro(const Node& node, const ScopePtr& scope) {
     auto macro = std::make_shared<Callable>();
     macro->name = node.text;
     const Node* def = &node;
-    ScopePtr defining = scope;
+    // Weak: the macro is stored in the scope it captures; a strong pointer would be a cycle.
+    std::weak_ptr<Scope> defining = scope;
     macro->call = [this, def, defining](Args& args) -> Value {
+        ScopePtr parent = defining.lock();
+        if (!parent) template_error(def->line, "macro '" + def->text + "' was called after its scope ended");
         if (++depth_ > kMaxCallDepth) {
             --depth_;
             template_error(def->line, "macro '" + def->text + "' recursed more than " +
                                           std::to_string(kMaxCallDepth) + " levels");
         }
-        auto inner = std::make_shared<Scope>(defining);
+        auto inner = std::make_shared<Scope>(parent);
         for (size_t p = 0; p < def->params.size(); ++p) {
             const auto& [name, fallback] = def->params[p];
             if (args.has(p, name)) {
@@ -626,8 +629,19 @@ Template Template::parse(std::string_view source) {
 }
 
 std::string Template::render(const Dict& context, const RenderOptions& options) const {
+    // Namespaces are the one way a template can make a reference cycle ({% set ns.me = ns %});
+    // they are emptied when rendering ends, so that nothing leaks.
+    std::vector<std::weak_ptr<Dict>> namespaces;
+    struct ClearNamespaces {
+        std::vector<std::weak_ptr<Dict>>& list;
+        ~ClearNamespaces() {
+            for (auto& weak : list) {
+                if (auto d = weak.lock()) *d = Dict();
+            }
+        }
+    } clear_at_end{namespaces};
     auto globals = std::make_shared<Scope>();
-    add_globals(*globals, options);
+    add_globals(*globals, options, namespaces);
     auto scope = std::make_shared<Scope>(globals);
     for (const auto& [k, v] : context.entries()) scope->set(k.str(), v);
     Interpreter interpreter(options);

@@ -39,7 +39,8 @@ TestFn find_test(std::string_view name);
 // when the value has no such attribute. Throws for methods the sandbox forbids.
 Value bound_method(const Value& object, const std::string& name, size_t line);
 // The global functions (range, dict, namespace, raise_exception, strftime_now).
-void add_globals(Scope& scope, const RenderOptions& options);
+// Every namespace() made is recorded in namespaces (see Template::render).
+void add_globals(Scope& scope, const RenderOptions& options, std::vector<std::weak_ptr<Dict>>& namespaces);
 
 // tojson as Hugging Face defines it: json.dumps(x, ensure_ascii=False, indent=indent,
 // separators=separators, sort_keys=sort_keys).

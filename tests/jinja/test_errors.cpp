@@ -36,6 +36,12 @@ TEST(JinjaErrors, RuntimeErrors) {
     EXPECT_NE(error_of("{{ [1] | map('upper') | length }}").find("has no len()"), std::string::npos);
 }
 
+TEST(JinjaErrors, CyclesDoNotLeak) {
+    // Run under the ASan build, LeakSanitizer fails this test if either cycle leaks.
+    EXPECT_EQ(render("{% set ns = namespace(a=1) %}{% set ns.me = ns %}{{ ns.me.a }}"), "1");
+    EXPECT_EQ(render("{% macro m() %}x{% endmacro %}{{ m() }}"), "x");
+}
+
 TEST(JinjaErrors, HostileTemplatesStop) {
     EXPECT_NE(error_of("{{" + std::string(3000, '(') + "1" + std::string(3000, ')') + "}}").find("nesting deeper"),
               std::string::npos);
