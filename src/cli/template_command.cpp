@@ -44,7 +44,7 @@ nlohmann::ordered_json parse_json(const std::string& text, const std::string& wh
     try {
         return nlohmann::ordered_json::parse(text);
     } catch (const nlohmann::json::exception& e) {
-        throw Error(ErrorCode::InvalidArgument, where + ": invalid JSON: " + e.what());
+        throw Error(ErrorCode::Format, where + ": invalid JSON: " + e.what());
     }
 }
 
@@ -95,16 +95,17 @@ CommandRun setup_template(CLI::App& app) {
             if (app.count("--eos-token") == 0 && vocab.contains(vocab.special().eos)) eos = vocab.text(vocab.special().eos);
         }
         nlohmann::ordered_json messages = parse_json(read_file(args->messages_file, "messages"), args->messages_file);
-        if (!messages.is_array()) throw Error(ErrorCode::InvalidArgument, args->messages_file + ": expected a JSON array of messages");
+        if (!messages.is_array()) throw Error(ErrorCode::Format, args->messages_file + ": expected a JSON array of messages");
         jinja::Dict context;
         context.set("messages", json_to_value(messages));
         if (!args->tools_file.empty()) {
             nlohmann::ordered_json tools = parse_json(read_file(args->tools_file, "tools"), args->tools_file);
-            if (!tools.is_array()) throw Error(ErrorCode::InvalidArgument, args->tools_file + ": expected a JSON array of tools");
+            if (!tools.is_array()) throw Error(ErrorCode::Format, args->tools_file + ": expected a JSON array of tools");
             context.set("tools", json_to_value(tools));
         } else {
             context.set("tools", jinja::Value(jinja::None{}));
         }
+        context.set("documents", jinja::Value(jinja::None{}));  // as transformers passes it
         context.set("add_generation_prompt", jinja::Value(args->add_generation_prompt));
         context.set("bos_token", jinja::Value(bos));
         context.set("eos_token", jinja::Value(eos));

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <utf8proc.h>
+
 #include "core/error.h"
 #include "jinja/interpreter.h"
 
@@ -27,35 +29,71 @@ std::string strip(const std::string& s, const Value& chars, bool left, bool righ
     return s.substr(b, e - b);
 }
 
-std::string to_upper(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
-
-std::string to_lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-std::string title_case(const std::string& s) {
-    std::string out = s;
-    bool start = true;
-    for (char& c : out) {
-        auto u = static_cast<unsigned char>(c);
-        if (std::isalpha(u)) {
-            c = static_cast<char>(start ? std::toupper(u) : std::tolower(u));
-            start = false;
-        } else {
-            start = !(u >= 0x80);  // letters of other scripts keep the word going
+// Case mapping per code point (utf8proc's simple mappings; Python's full mappings differ
+// only for a few letters such as ß -> SS).
+std::string map_case(const std::string& s, bool upper) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            out += static_cast<char>(upper ? std::toupper(c) : std::tolower(c));
+            ++i;
+            continue;
         }
+        utf8proc_int32_t cp = 0;
+        utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
+                                              static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
+        if (n <= 0) {  // invalid byte: kept as is
+            out += static_cast<char>(c);
+            ++i;
+            continue;
+        }
+        utf8proc_int32_t mapped = upper ? utf8proc_toupper(cp) : utf8proc_tolower(cp);
+        utf8proc_uint8_t buf[4];
+        utf8proc_ssize_t m = utf8proc_encode_char(mapped, buf);
+        out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(m));
+        i += static_cast<size_t>(n);
+    }
+    return out;
+}
+
+std::string to_upper(const std::string& s) { return map_case(s, true); }
+std::string to_lower(const std::string& s) { return map_case(s, false); }
+
+// Python str.title: the first cased letter after an uncased character goes upper, the
+// rest lower. Works per code point.
+std::string title_case(const std::string& s) {
+    std::string out;
+    bool prev_cased = false;
+    for (size_t i = 0; i < s.size();) {
+        size_t n = 1;
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0xF0) n = 4;
+        else if (c >= 0xE0) n = 3;
+        else if (c >= 0xC0) n = 2;
+        n = std::min(n, s.size() - i);
+        std::string ch = s.substr(i, n);
+        std::string up = to_upper(ch);
+        std::string low = to_lower(ch);
+        bool cased = up != low;
+        out += cased ? (prev_cased ? low : up) : ch;
+        prev_cased = cased;
+        i += n;
     }
     return out;
 }
 
 std::string capitalize(const std::string& s) {
     std::string out = to_lower(s);
-    if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-    return out;
+    if (out.empty()) return out;
+    size_t n = 1;
+    auto c = static_cast<unsigned char>(out[0]);
+    if (c >= 0xF0) n = 4;
+    else if (c >= 0xE0) n = 3;
+    else if (c >= 0xC0) n = 2;
+    n = std::min(n, out.size());
+    return to_upper(out.substr(0, n)) + out.substr(n);
 }
 
 std::string replace_all(const std::string& s, const std::string& from, const std::string& to, int64_t count) {
@@ -261,16 +299,17 @@ Value builtin(std::string name, Builtin fn) {
 // ---- filters ----------------------------------------------------------------------
 
 Value f_tojson(Interpreter&, const Value& v, Args& a, size_t line) {
+    // HF: tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False).
+    bool ensure_ascii = a.get(0, "ensure_ascii", Value(false)).truthy();
     Value indent = a.get(1, "indent", Value(None{}));
-    int n = indent.is_int() ? static_cast<int>(indent.as_int()) : -1;
-    bool sort_keys = a.get(SIZE_MAX, "sort_keys", Value(false)).truthy();
-    std::string item_sep = n >= 0 ? "," : ", ";
+    bool sort_keys = a.get(3, "sort_keys", Value(false)).truthy();
+    std::string item_sep = (indent.is_int() || indent.is_string()) ? "," : ", ";
     std::string key_sep = ": ";
-    if (Value seps = a.get(SIZE_MAX, "separators"); seps.is_list() && seps.as_list().size() == 2) {
+    if (Value seps = a.get(2, "separators"); seps.is_list() && seps.as_list().size() == 2) {
         item_sep = seps.as_list()[0].str();
         key_sep = seps.as_list()[1].str();
     }
-    return Value(to_json(v, n, sort_keys, item_sep, key_sep, line));
+    return Value(to_json(v, indent, ensure_ascii, sort_keys, item_sep, key_sep, line));
 }
 
 Value f_length(Interpreter&, const Value& v, Args&, size_t line) { return Value(static_cast<int64_t>(length_of(v, line))); }
@@ -306,7 +345,7 @@ Value f_items(Interpreter&, const Value& v, Args&, size_t line) {
     List out;
     if (v.is_undefined()) return Value::iterator(std::move(out));
     if (!v.is_dict()) template_error(line, "Can only get item pairs from a mapping.");
-    for (const auto& [k, item] : v.as_dict().entries()) out.emplace_back(List{k, item});
+    for (const auto& [k, item] : v.as_dict().entries()) out.push_back(Value::tuple(List{k, item}));
     return Value::iterator(std::move(out));
 }
 
@@ -316,7 +355,7 @@ Value f_dictsort(Interpreter&, const Value& v, Args& a, size_t line) {
     bool by_value = a.get(1, "by", Value("key")).str() == "value";
     bool reverse = a.get(2, "reverse", Value(false)).truthy();
     List out;
-    for (const auto& [k, item] : v.as_dict().entries()) out.emplace_back(List{k, item});
+    for (const auto& [k, item] : v.as_dict().entries()) out.push_back(Value::tuple(List{k, item}));
     auto key = [&](const Value& pair) {
         Value k = pair.as_list()[by_value ? 1 : 0];
         return (!case_sensitive && k.is_string()) ? Value(to_lower(k.as_string())) : k;
@@ -401,10 +440,16 @@ Value f_abs(Interpreter&, const Value& v, Args&, size_t line) {
 Value f_round(Interpreter&, const Value& v, Args& a, size_t) {
     int64_t precision = to_int(a.get(0, "precision", Value(int64_t{0})), 0);
     std::string method = a.get(1, "method", Value("common")).str();
+    if (method == "common") {
+        // Python's round(): correctly rounded on the exact binary value, ties to even;
+        // printf does exactly that.
+        char buf[512];
+        std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(std::clamp<int64_t>(precision, 0, 300)), v.as_number());
+        return Value(std::strtod(buf, nullptr));
+    }
     double scale = std::pow(10.0, static_cast<double>(precision));
     double x = v.as_number() * scale;
-    double r = method == "ceil" ? std::ceil(x) : method == "floor" ? std::floor(x) : std::round(x);
-    return Value(r / scale);
+    return Value((method == "ceil" ? std::ceil(x) : std::floor(x)) / scale);
 }
 
 Value f_sum(Interpreter& in, const Value& v, Args& a, size_t line) {
@@ -797,7 +842,7 @@ Value bound_method(const Value& object, const std::string& name, size_t line) {
             return builtin("dict." + name, [self, name](Args&) {
                 List out;
                 for (const auto& [k, v] : self.as_dict().entries()) {
-                    if (name == "items") out.emplace_back(List{Value(k), v});
+                    if (name == "items") out.push_back(Value::tuple(List{k, v}));
                     else if (name == "keys") out.emplace_back(k);
                     else out.push_back(v);
                 }
@@ -861,7 +906,7 @@ void add_globals(Scope& scope, const RenderOptions& options, std::vector<std::we
         return Value(Value::Namespace{d});
     }));
     scope.set("raise_exception", builtin("raise_exception", [](Args& a) -> Value {
-        throw Error(ErrorCode::InvalidArgument, "template raised: " + a.get(0, "message").str());
+        throw Error(ErrorCode::Format, "template raised: " + a.get(0, "message").str());
     }));
     std::optional<std::time_t> now = options.now;
     scope.set("strftime_now", builtin("strftime_now", [now](Args& a) {

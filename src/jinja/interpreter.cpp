@@ -12,7 +12,7 @@ namespace loom::jinja {
 constexpr int kMaxCallDepth = 200;  // macro recursion, as Python's own limit would stop it
 
 void template_error(size_t line, const std::string& what) {
-    throw Error(ErrorCode::InvalidArgument, "template line " + std::to_string(line) + ": " + what);
+    throw Error(ErrorCode::Format, "template line " + std::to_string(line) + ": " + what);
 }
 
 const Value* Scope::lookup(const std::string& name) const {
@@ -376,7 +376,7 @@ Value Interpreter::eval(const Expr& e, const ScopePtr& scope) {
         case ExprKind::TupleLiteral: {
             List items;
             for (const ExprPtr& item : e.items) items.push_back(eval(*item, scope));
-            return Value(std::move(items));
+            return e.kind == ExprKind::TupleLiteral ? Value::tuple(std::move(items)) : Value(std::move(items));
         }
         case ExprKind::DictLiteral: {
             Dict d;

@@ -44,8 +44,8 @@ void add_globals(Scope& scope, const RenderOptions& options, std::vector<std::we
 
 // tojson as Hugging Face defines it: json.dumps(x, ensure_ascii=False, indent=indent,
 // separators=separators, sort_keys=sort_keys).
-std::string to_json(const Value& value, int indent, bool sort_keys, std::string_view item_sep,
-                    std::string_view key_sep, size_t line);
+std::string to_json(const Value& value, const Value& indent, bool ensure_ascii, bool sort_keys,
+                    std::string_view item_sep, std::string_view key_sep, size_t line);
 
 // Python-style string helpers on code points.
 size_t utf8_length(std::string_view s);

@@ -9,8 +9,37 @@
 namespace loom::jinja {
 namespace {
 
-void json_string(std::string& out, const std::string& s) {
+void json_string(std::string& out, const std::string& s, bool ensure_ascii) {
     out += '"';
+    if (ensure_ascii) {
+        // Python's json escapes every non-ASCII code point as \uXXXX (surrogate pairs above
+        // the BMP); the rest as below.
+        for (size_t i = 0; i < s.size();) {
+            auto c = static_cast<unsigned char>(s[i]);
+            if (c < 0x80) {
+                std::string one(1, static_cast<char>(c));
+                std::string escaped;
+                json_string(escaped, one, false);
+                out += escaped.substr(1, escaped.size() - 2);
+                ++i;
+                continue;
+            }
+            size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+            uint32_t cp = n == 1 ? c : (c & (0x7F >> n));
+            for (size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+            i += n;
+            char buf[16];
+            if (cp >= 0x10000) {
+                uint32_t v = cp - 0x10000;
+                std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
+            } else {
+                std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+            }
+            out += buf;
+        }
+        out += '"';
+        return;
+    }
     for (unsigned char c : s) {
         switch (c) {
             case '"': out += "\\\""; break;
@@ -42,7 +71,9 @@ std::string key_text(const Value& k) {
 }
 
 struct JsonWriter {
-    int indent;
+    std::string indent;  // one level of indentation; no newlines at all when absent
+    bool pretty;
+    bool ensure_ascii;
     bool sort_keys;
     std::string_view item_sep;
     std::string_view key_sep;
@@ -51,7 +82,7 @@ struct JsonWriter {
 
     void newline(int level) {
         out += '\n';
-        out.append(static_cast<size_t>(indent * level), ' ');
+        for (int i = 0; i < level; ++i) out += indent;
     }
 
     void write(const Value& v, int level) {
@@ -65,7 +96,7 @@ struct JsonWriter {
             double d = v.as_number();
             out += std::isnan(d) ? "NaN" : std::isinf(d) ? (d > 0 ? "Infinity" : "-Infinity") : float_repr(d);
         } else if (v.is_string()) {
-            json_string(out, v.as_string());
+            json_string(out, v.as_string(), ensure_ascii);
         } else if (v.is_list()) {
             const List& list = v.as_list();
             if (list.empty()) {
@@ -75,10 +106,10 @@ struct JsonWriter {
             out += '[';
             for (size_t i = 0; i < list.size(); ++i) {
                 if (i) out += item_sep;
-                if (indent >= 0) newline(level + 1);
+                if (pretty) newline(level + 1);
                 write(list[i], level + 1);
             }
-            if (indent >= 0) newline(level);
+            if (pretty) newline(level);
             out += ']';
         } else if (v.is_dict() || v.is_namespace()) {
             std::vector<const std::pair<Value, Value>*> entries;
@@ -94,12 +125,12 @@ struct JsonWriter {
             out += '{';
             for (size_t i = 0; i < entries.size(); ++i) {
                 if (i) out += item_sep;
-                if (indent >= 0) newline(level + 1);
-                json_string(out, key_text(entries[i]->first));
+                if (pretty) newline(level + 1);
+                json_string(out, key_text(entries[i]->first), ensure_ascii);
                 out += key_sep;
                 write(entries[i]->second, level + 1);
             }
-            if (indent >= 0) newline(level);
+            if (pretty) newline(level);
             out += '}';
         } else {
             template_error(line, "Object of type " + (v.is_undefined() ? std::string("Undefined") : v.type_name()) +
@@ -110,9 +141,13 @@ struct JsonWriter {
 
 }  // namespace
 
-std::string to_json(const Value& value, int indent, bool sort_keys, std::string_view item_sep,
-                    std::string_view key_sep, size_t line) {
-    JsonWriter w{indent, sort_keys, item_sep, key_sep, line, {}};
+std::string to_json(const Value& value, const Value& indent, bool ensure_ascii, bool sort_keys,
+                    std::string_view item_sep, std::string_view key_sep, size_t line) {
+    // json.dumps: an int indent is that many spaces, a string is used as is, None is compact.
+    bool pretty = indent.is_int() || indent.is_string();
+    std::string unit = indent.is_string() ? indent.as_string()
+                                          : std::string(indent.is_int() ? static_cast<size_t>(std::max<int64_t>(0, indent.as_int())) : 0, ' ');
+    JsonWriter w{unit, pretty, ensure_ascii, sort_keys, item_sep, key_sep, line, {}};
     w.write(value, 0);
     return w.out;
 }

@@ -259,8 +259,37 @@ std::vector<Token> Lexer::run() {
 
 }  // namespace
 
+// jinja2 reads a template as source.splitlines() joined by "\n": every Python line
+// break (\r\n, \r, \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029) becomes "\n", and
+// one trailing line break is dropped (keep_trailing_newline=False).
+static std::string normalize_newlines(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c == '\r') {
+            if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+            out += '\n';
+        } else if (c == '\n' || c == 0x0b || c == 0x0c || c == 0x1c || c == 0x1d || c == 0x1e) {
+            out += '\n';
+        } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x85) {
+            out += '\n';
+            ++i;
+        } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+                   (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
+            out += '\n';
+            i += 2;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+}
+
 std::vector<Token> lex(std::string_view source, const LexOptions& options) {
-    return Lexer(source, options).run();
+    std::string normalized = normalize_newlines(source);
+    return Lexer(normalized, options).run();
 }
 
 }  // namespace loom::jinja

@@ -592,11 +592,11 @@ ExprPtr Parser::parse_filters_and_tests(ExprPtr node) {
             if (accept_op("(")) {
                 parse_call_args(e->args);
             } else if (peek().kind == TokenKind::String || peek().kind == TokenKind::Integer ||
-                       peek().kind == TokenKind::Float ||
+                       peek().kind == TokenKind::Float || is_op("[") || is_op("{") ||
                        (peek().kind == TokenKind::Name && !is_name("and") && !is_name("or") &&
                         !is_name("else") && !is_name("if") && !is_name("in") && !is_name("is") &&
                         !is_name("not"))) {
-                e->args.positional.push_back(parse_unary(false));
+                e->args.positional.push_back(parse_postfix(parse_primary()));
             }
             e->a = std::move(node);
             node = std::move(e);

@@ -8,7 +8,7 @@
 //   std::string prompt = tmpl.render(context);
 //
 // Errors: parse() throws loom::Error (Format) naming the line and the construct it
-// cannot parse; render() throws loom::Error naming the line: InvalidArgument for a
+// cannot parse; render() throws loom::Error (Format) naming the line for a
 // template error (an undefined value used, a type error, an unknown filter or test, an
 // unsafe method such as list.append, as the sandbox forbids), and for raise_exception
 // the template's own message prefixed with "template raised: ".

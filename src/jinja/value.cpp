@@ -161,8 +161,9 @@ std::string Value::repr() const {
             } else if constexpr (std::is_same_v<T, std::string>) {
                 return string_repr(v);
             } else if constexpr (std::is_same_v<T, ListPtr>) {
-                std::string out = "[";
+                std::string out = tuple_ ? "(" : "[";
                 for (size_t i = 0; i < v->size(); ++i) out += (i ? ", " : "") + (*v)[i].repr();
+                if (tuple_) return out + (v->size() == 1 ? ",)" : ")");
                 return out + "]";
             } else if constexpr (std::is_same_v<T, DictPtr> || std::is_same_v<T, Namespace>) {
                 const Dict& d = as_dict();
@@ -202,6 +203,7 @@ bool equals(const Value& a, const Value& b) {
     if (a.is_bool()) return a.as_bool() == b.as_bool();
     if (a.is_string()) return a.as_string() == b.as_string();
     if (a.is_list()) {
+        if (a.is_tuple() != b.is_tuple()) return false;  // (1,) != [1] in Python
         const List& x = a.as_list();
         const List& y = b.as_list();
         if (x.size() != y.size()) return false;
@@ -241,7 +243,7 @@ bool less_than(const Value& a, const Value& b) {
         }
         return x.size() < y.size();
     }
-    throw Error(ErrorCode::InvalidArgument, "'<' not supported between instances of '" + a.type_name() +
+    throw Error(ErrorCode::Format, "'<' not supported between instances of '" + a.type_name() +
                                                 "' and '" + b.type_name() + "'");
 }
 

@@ -100,6 +100,12 @@ public:
         v.markup_ = true;
         return v;
     }
+    // A Python tuple: a list that prints as (a, b) and differs from a list in ==.
+    static Value tuple(std::vector<Value> items) {
+        Value v(std::move(items));
+        v.tuple_ = true;
+        return v;
+    }
     static Value iterator(std::vector<Value> items, std::string type = "generator") {
         auto state = std::make_shared<IteratorState>();
         state->items = std::move(items);
@@ -128,6 +134,7 @@ public:
     bool is_namespace() const { return std::holds_alternative<Namespace>(storage_); }
     bool is_iterator() const { return std::holds_alternative<Iterator>(storage_); }
     bool is_markup() const { return markup_ && is_string(); }
+    bool is_tuple() const { return tuple_ && is_list(); }
     IteratorState& as_iterator() const { return *std::get<Iterator>(storage_).state; }
 
     bool as_bool() const { return std::get<bool>(storage_); }
@@ -151,6 +158,7 @@ public:
 private:
     Storage storage_;
     bool markup_ = false;
+    bool tuple_ = false;
 };
 
 // Python == (1 == 1.0, [1] == [1], dicts by content; undefined equals only undefined).

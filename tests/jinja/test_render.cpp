@@ -58,7 +58,7 @@ TEST(JinjaRender, Filters) {
     EXPECT_EQ(render("{{ [{'t': 'a'}, {'t': 'b'}] | selectattr('t', 'equalto', 'b') | list | length }}"), "1");
     EXPECT_EQ(render("{{ [{'n': 'a'}, {'n': 'b'}] | map(attribute='n') | join }}"), "ab");
     EXPECT_EQ(render("{{ 'a\nb' | indent(2) }}"), "a\n  b");
-    EXPECT_EQ(render("{{ {'b': 1, 'A': 2} | dictsort }}"), "[['A', 2], ['b', 1]]");
+    EXPECT_EQ(render("{{ {'b': 1, 'A': 2} | dictsort }}"), "[('A', 2), ('b', 1)]");
 }
 
 TEST(JinjaRender, TestsAndMethods) {
@@ -68,6 +68,17 @@ TEST(JinjaRender, TestsAndMethods) {
     EXPECT_EQ(render("{{ '{}-{}'.format(1, 'a') }}"), "1-a");
     EXPECT_EQ(render("{{ {'a': 1}.get('b', 'none') }}"), "none");
     EXPECT_EQ(render("{{ 'héllo'[1:3] }}{{ 'héllo' | length }}{{ [1,2,3][::-1] }}"), "él5[3, 2, 1]");
+}
+
+TEST(JinjaRender, PythonDetails) {
+    EXPECT_EQ(render("{{ (1, 'a') }}{{ (1,) }}{{ (1, 2) == [1, 2] }}"), "(1, 'a')(1,)False");
+    EXPECT_EQ(render("{{ 2.675 | round(2) }} {{ 0.125 | round(2) }}"), "2.67 0.12");
+    EXPECT_EQ(render("{{ 'zürich' | upper }} {{ 'ÉCOLE'.lower() }} {{ 'hello wörld' | title }}"), "ZÜRICH école Hello Wörld");
+    EXPECT_EQ(render("{{ {'a': 'é'} | tojson(ensure_ascii=True) }}"), "{\"a\": \"\\u00e9\"}");
+    EXPECT_EQ(render("{{ [1] | tojson(indent='\t') }}"), "[\n\t1\n]");
+    EXPECT_EQ(render("{{ 'a' is in ['a'] }}"), "True");
+    EXPECT_EQ(render("end\n"), "end");  // one trailing newline dropped, as jinja2 does
+    EXPECT_EQ(render("a\r\nb"), "a\nb");
 }
 
 TEST(JinjaRender, MarkupEscapesPlainStringsOnPlus) {

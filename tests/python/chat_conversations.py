@@ -3,14 +3,16 @@
 # no --tools) and extra template variables (chat_template_kwargs). They cover system, user
 # and assistant turns (single and multi-turn, with and without a system message), tool
 # definitions (several tools, nested JSON-schema parameters, enums, arrays, a tool without
-# parameters), assistant tool calls (arguments as a dict and as a JSON string, one call and
-# parallel calls, with OpenAI-style ids, Mistral-style 9-character ids and no ids, content
-# null, empty or text beside the calls), tool results (with tool_call_id and/or name),
-# non-ASCII text and emoji, special characters (quotes, backslashes, braces, "{{", "{%",
+# parameters, non-ASCII text; and a flat pair that the stricter tool templates accept),
+# assistant tool calls (arguments as a dict and as a JSON string, one call and parallel
+# calls, with OpenAI-style ids, Mistral-style 9-character ids and no ids, content null,
+# empty or text beside the calls), tool results (with tool_call_id and/or name), non-ASCII
+# text and emoji, special characters (quotes, backslashes, braces, "{{", "{%",
 # special-token texts, surrounding whitespace), reasoning_content on assistant turns and
-# <think> in content, multimodal-style content lists, numbers of every JSON kind in tool
-# arguments, and a 20-turn conversation. Cases with kwargs are only rendered by templates
-# whose source mentions every kwarg (KWARG_CASES).
+# <think> in content, multimodal-style content lists (text parts, an image part), numbers
+# of every JSON kind in tool arguments, and a 20-turn conversation. Cases with kwargs
+# (enable_thinking false/true) are only rendered by templates whose source mentions every
+# kwarg (KWARG_CASES).
 import copy
 import dataclasses
 import json
@@ -67,7 +69,7 @@ SEARCH_FLIGHTS = {
                     "required": ["adults"],
                 },
                 "cabin": {"type": "string", "enum": ["economy", "premium", "business", "first"]},
-                "max_price": {"type": "number", "description": "Upper bound in EUR."},
+                "max_price": {"type": "number", "description": "Upper bound in €."},
                 "airlines": {"type": "array", "items": {"type": "string"},
                              "description": "Allowed carriers; empty means any."},
                 "direct_only": {"type": "boolean", "default": False},
@@ -220,6 +222,25 @@ CASES = [
                   "AF276 costs 980 EUR."),
         user("Book it."),
     ], tools=TOOLS),
+    # Flat parameter schemas and content "" beside dict arguments: what the stricter tool
+    # templates (Hermes, Qwen3, LFM2) accept, so that their tool paths render too.
+    Case("tool_call_simple_tools", [
+        SYSTEM,
+        user("Weather in Oslo, and the time?"),
+        {"role": "assistant", "content": "", "tool_calls": [
+            call("get_weather", {"location": "Oslo, Norway"}, id="call_w1"),
+            call("get_time", {}, id="call_t1")]},
+        tool_result("-3 degrees, snow", tool_call_id="call_w1", name="get_weather"),
+        tool_result("09:05", tool_call_id="call_t1", name="get_time"),
+        assistant("It is -3 degrees with snow in Oslo; the time is 09:05 UTC."),
+        user("Thanks."),
+    ], tools=[GET_WEATHER, GET_TIME]),
+    Case("multi_turn_simple_tools", [
+        SYSTEM,
+        user("Hi!"),
+        assistant("Hello! I can look up the weather."),
+        user("Nice, maybe later."),
+    ], tools=[GET_WEATHER]),
     Case("tool_call_no_id", [
         SYSTEM,
         user("What time is it?"),
@@ -310,10 +331,15 @@ CASES = [
                                            "text": "The sky glows orange as the sun sinks."}]},
         {"role": "user", "content": [{"type": "text", "text": "Now a sunrise."}]},
     ]),
+    Case("multimodal_image_part", [
+        SYSTEM,
+        {"role": "user", "content": [{"type": "image", "url": "https://example.com/cat.png"},
+                                     {"type": "text", "text": "What is in this picture?"}]},
+    ]),
     Case("long_20_turns", _long_conversation() + [user("Question 11: what is 11 squared?")]),
 ]
 
-# (kwargs, base case): rendered only by templates that read every kwarg.
+# Cases with chat_template_kwargs: rendered only by templates that read every kwarg.
 KWARG_CASES = [
     Case("multi_turn+enable_thinking_false", CASES[2].messages, kwargs={"enable_thinking": False}),
     Case("multi_turn+enable_thinking_true", CASES[2].messages, kwargs={"enable_thinking": True}),

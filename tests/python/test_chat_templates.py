@@ -8,6 +8,12 @@
 #    failed through raise_exception, that line carries the template's message. Loom fails
 #    where jinja2 renders, or renders where jinja2 raises: failure. A failure message names
 #    the template, the conversation and the first differing characters of both outputs.
+#  - The Hugging Face set-up feature by feature (FEATURE_TEMPLATES): tojson and its options
+#    (ensure_ascii, indent, separators, sort_keys; no HTML escaping), strftime_now,
+#    {% generation %}, loop controls, trim_blocks/lstrip_blocks, the dropped trailing
+#    newline, the immutable sandbox, the variables passed (documents=None included), and
+#    the Python value semantics templates use (repr of dicts, lists and tuples, str and dict
+#    methods, filters, tests, numbers), each a small template compared the same way.
 #  - -m MODEL: stories260K.gguf has no chat template (exit 1 naming
 #    tokenizer.chat_template); a GGUF written here with gguf-py that embeds a fixture
 #    template and its own bos/eos tokens renders as jinja2 does with those token texts
@@ -15,9 +21,10 @@
 #    renders its own template as jinja2 does, or, having none (the Gemma fixture), fails
 #    naming tokenizer.chat_template.
 #  - Errors: malformed messages JSON, messages not an array, bad --chat-template-kwargs
-#    (exit 1, or 2 as usage errors), a missing messages file, a template syntax error (names the line), an unknown filter,
-#    an undefined variable, raise_exception's text on stderr, and a runaway nested loop that
-#    must stop with an error within seconds.
+#    (exit 1, or 2 as usage errors), a missing messages file, a missing --messages (2), a
+#    template syntax error (names the line), an unknown filter, an undefined variable,
+#    raise_exception's text on stderr, and a runaway nested loop that must stop with an
+#    error within seconds.
 import json
 import os
 import pathlib
@@ -29,7 +36,7 @@ import pytest
 
 import hf_jinja
 from chat_conversations import ALL_CASES, applies
-from conftest import metadata
+from conftest import field_value, metadata, reader
 
 BOS = "<s>"
 EOS = "</s>"
@@ -208,6 +215,106 @@ def test_some_fixtures_render(fixtures_dir):
     assert rendered >= 45, f"only {rendered} templates render the multi-turn conversation"
 
 
+# ---- the Hugging Face set-up, feature by feature -------------------------------------------
+
+# Small templates on what hf_jinja configures beyond plain jinja2 (tojson and its options,
+# strftime_now, {% generation %}, loop controls, trim_blocks/lstrip_blocks, the trailing
+# newline, the immutable sandbox, the variables passed) and on Python value semantics that
+# chat templates rely on; rendered with FEATURE_MESSAGES (non-ASCII, quotes, <, >, &).
+FEATURE_MESSAGES = [
+    {"role": "system", "content": "Sys <b>&amp; 'q' \"dq\""},
+    {"role": "user", "content": "Zürich 🦙 ünïcödé\n\ttab \\ back"},
+    {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+     "function": {"name": "f", "arguments": {"b": 1.5, "a": [1, None, True, -0.0, 1e-07, 1e+20],
+                                              "z": "é"}}}]},
+]
+FEATURE_TEMPLATES = {
+    # tojson as HF replaces it
+    "tojson": "{{ messages | tojson }}",
+    "tojson_ensure_ascii": "{{ messages | tojson(ensure_ascii=True) }}",
+    "tojson_indent": "{{ messages | tojson(indent=2) }}",
+    "tojson_indent_sort_keys": "{{ messages[2] | tojson(indent=4, sort_keys=True) }}",
+    "tojson_separators": "{{ messages | tojson(separators=(',', ':')) }}",
+    "tojson_indent_string": "{{ messages[0] | tojson(indent='\\t') }}",
+    "tojson_html_chars": "{{ '<a href=\"x\">&\\'</a>' | tojson }}",
+    "tojson_scalars": "{{ 1.0 | tojson }} {{ 2 | tojson }} {{ none | tojson }} {{ true | tojson }}"
+                      " {{ (1, 2) | tojson }} {{ '' | tojson }}",
+    # the globals and extensions
+    "strftime_now": "{{ strftime_now('%Y-%m-%d %H:%M:%S|%A %a|%B %b|%d %-d %e|%j|%I %p|%y|%%') }}",
+    "generation_block": "{% for m in messages %}{% generation %}[{{ m.role }}]{% endgeneration %}"
+                        "{% endfor %}",
+    "loop_controls": "{% for i in range(10) %}{% if i == 2 %}{% continue %}{% endif %}"
+                     "{% if i == 5 %}{% break %}{% endif %}{{ i }}{% endfor %}",
+    # whitespace: trim_blocks, lstrip_blocks, keep_trailing_newline=False
+    "trim_lstrip_blocks": "A\n    {% if true %}\n    B\n    {% endif %}\n"
+                          "  {%+ if true %}C{% endif %}\n  {%- if true -%}  D  {%- endif %}\nE",
+    "trailing_newline": "end\n",
+    "two_trailing_newlines": "end\n\n",
+    # the variables passed
+    "variables": "{{ tools }}|{{ tools is none }}|{{ bos_token }}|{{ eos_token }}"
+                 "|{{ add_generation_prompt }}",
+    # HF's render_jinja_template passes documents=None besides tools=None.
+    "variables_documents": "{{ documents is defined }}|{{ documents is none }}|{{ documents }}",
+    # the immutable sandbox
+    "sandbox_list_append": "{% set x = [] %}{{ x.append(1) }}",
+    "sandbox_dict_update": "{% set x = {} %}{{ x.update({'a': 1}) }}",
+    "sandbox_dict_pop": "{% set d = {'a': 1} %}{{ d.pop('a') }}",
+    "sandbox_dunder": "[{{ ''.__class__ }}]",
+    # Python values as templates print and use them
+    "python_repr": "{{ messages[2] }} {{ [1, 'a', none, true, 1.5] }} {{ messages[1].content }}",
+    "tuple_repr": "{{ (1, 'a') }} {{ {'b': 1, 'a': 2} | dictsort }} {{ messages[0] | items | list }}"
+                  " {{ messages[0].items() | list }}",
+    "string_methods": "{{ 'a,b,,c'.split(',') }} {{ '  x  '.strip() }}|{{ 'Hello'.startswith('He') }}"
+                      " {{ 'ab cd'.title() }} {{ 'x-y'.replace('-', '+') }} {{ 'abc'[::-1] }}"
+                      " {{ 'abc'[1:] }} {{ ' a b '.split() }} {{ 'ab'.upper() }}",
+    "str_methods_more": "{{ 'xxaxx'.lstrip('x') }}|{{ 'xxaxx'.rstrip('x') }}|{{ '  a  '.lstrip() }}"
+                        "|{{ 'file.py'.endswith('.py') }}|{{ 'a b c d'.split(' ', 1) }}"
+                        "|{{ '{}-{}'.format(1, 'a') }}|{{ '{name}!'.format(name='n') }}"
+                        "|{{ 'a<think>b</think>c'.split('</think>')[-1] }}|{{ 'abc'.find('c') }}"
+                        "|{{ 'a\\nb'.splitlines() }}|{{ 'Ab'.lower() }}|{{ 'x'.join(['1', '2']) }}",
+    "unicode_case": "{{ messages[1].content.upper() }}|{{ messages[1].content | upper }}"
+                    "|{{ 'ÄÖÜ É' .lower() }}|{{ 'éa' | capitalize }}|{{ 'élan vital' | title }}",
+    "dict_methods": "{% set d = messages[2].tool_calls[0].function.arguments %}"
+                    "{{ d.keys() | list }} {{ d.get('q', 'default') }} {{ d | length }} {{ 'a' in d }}"
+                    "{% for k, v in d.items() %} {{ k }}={{ v }}{% endfor %}",
+    "string_filters": "{{ messages[0] | string }}|{{ [1, none] | string }}|{{ none | string }}"
+                      "|{{ true | string }}|{{ ' a ' | trim }}|{{ 'ABC' | lower }}"
+                      "|{{ 'a-b' | replace('-', '_') }}|{{ 'l1\\nl2\\n\\nl3' | indent(2) }}"
+                      "|{{ 'l1\\nl2' | indent(4, true) }}|{{ messages[0] | length }}"
+                      "|{{ '<x>' | safe }}|{{ messages[0] | list }}",
+    "filters": "{{ messages | map(attribute='role') | join(',') }}"
+               " {{ messages | selectattr('role', 'equalto', 'user') | list | length }}"
+               " {{ [3, 1, 2] | sort }} {{ 'x' | default('y') }} {{ undefined_thing | default('d') }}"
+               " {{ [1, 2] | first }} {{ [1, 2] | last }} {{ 'abc' | length }}"
+               " {{ '%s-%d' | format('a', 3) }}",
+    "tests": "{{ messages[1].content is string }} {{ messages[0] is mapping }}"
+             " {{ messages is sequence }} {{ messages is iterable }} {{ 'x' is iterable }}"
+             " {{ messages[2].content is none }} {{ 3 is number }} {{ 3 is integer }}"
+             " {{ messages[2].tool_calls[0].function.arguments is mapping }} {{ 3.0 is float }}"
+             " {{ true is boolean }} {{ true is true }} {{ false is false }} {{ 4 is even }}"
+             " {{ messages[0].nope is defined }} {{ messages[0].nope is undefined }}"
+             " {{ messages[0] is not string }}",
+    "test_argument_without_parens": "{{ 6 is divisibleby 3 }} {{ 'a' is in 'abc' }}"
+                                    " {{ 'a' is in ['a'] }} {{ 1 is in [1, 2] and true }}",
+    "namespace_and_macros": "{% set ns = namespace(n=0) %}{% macro m(x, y='d') %}<{{ x }}{{ y }}>"
+                            "{% endmacro %}{% for _ in messages %}{% set ns.n = ns.n + 1 %}"
+                            "{{ m(ns.n) }}{% endfor %}{{ ns.n }}",
+    "numbers": "{{ 7 / 2 }} {{ 7 // 2 }} {{ 7 % 3 }} {{ 2 ** 10 }} {{ 1e20 }} {{ 0.1 + 0.2 }}"
+               " {{ -0.0 }} {{ 10 / 5 }} {{ 3 | float }} {{ '42' | int }} {{ 1.5 | round }}",
+    "round_binary_float": "{{ 2.675 | round(2) }} {{ 0.125 | round(2) }} {{ 1.005 | round(2) }}",
+    "loop_variables": "{% for m in messages %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}"
+                      "{{ loop.last }}{{ loop.length }}{{ loop.revindex }}"
+                      "{% if not loop.first %}{{ loop.previtem.role }}{% endif %};{% endfor %}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FEATURE_TEMPLATES))
+def test_hf_setup_feature(loom_bin, tmp_path, name):
+    source = FEATURE_TEMPLATES[name]
+    expected, ref_error, proc, _ = _render_both(loom_bin, tmp_path, source, FEATURE_MESSAGES)
+    compare(proc, expected, ref_error, f"feature template {name}: {source!r}")
+
+
 # ---- -m MODEL --------------------------------------------------------------------------------
 
 def write_messages(tmp_path, messages, name="messages.json"):
@@ -299,7 +406,7 @@ def test_model_template_token_override(loom_bin, model_with_template, case_files
 def test_default_model_template(loom_bin, default_model, case_files):
     """Without -m, the default (Gemma) model: its own template with its own bos/eos texts
     when it has one, else exit 1 naming tokenizer.chat_template (the fixture has none)."""
-    meta = metadata(default_model)
+    fields = reader(default_model).fields  # cached for the session, shared with other suites
     m, t = case_files["multi_turn"]
     args = [loom_bin, "template", "--messages", m, "--now", hf_jinja.FIXED_NOW_ARG,
             "--add-generation-prompt"]
@@ -307,14 +414,14 @@ def test_default_model_template(loom_bin, default_model, case_files):
     env.update(LOOM_MODEL=str(default_model), TZ="UTC")
     proc = subprocess.run([str(a) for a in args], capture_output=True, env=env, timeout=60)
     proc.stderr = proc.stderr.decode("utf-8", errors="replace")
-    if "tokenizer.chat_template" not in meta:
+    if "tokenizer.chat_template" not in fields:
         line = assert_one_error_line(proc, f"default model {default_model.name}")
         assert "tokenizer.chat_template" in line, line
         return
-    source = meta["tokenizer.chat_template"]
-    tokens = meta["tokenizer.ggml.tokens"].items
-    bos = tokens[int(meta["tokenizer.ggml.bos_token_id"])]
-    eos = tokens[int(meta["tokenizer.ggml.eos_token_id"])]
+    source = field_value(fields["tokenizer.chat_template"])
+    tokens = field_value(fields["tokenizer.ggml.tokens"]).items
+    bos = tokens[int(field_value(fields["tokenizer.ggml.bos_token_id"]))]
+    eos = tokens[int(field_value(fields["tokenizer.ggml.eos_token_id"]))]
     case = next(c for c in ALL_CASES if c.name == "multi_turn")
     expected, ref_error = reference(source, case.messages, None, True, bos, eos, None)
     compare(proc, expected, ref_error, f"default model {default_model.name} with multi_turn")
@@ -374,7 +481,8 @@ def _render_both(loom_bin, tmp_path, source, messages=SIMPLE, timeout=60):
     expected, ref_error = reference(source, messages, None, False, BOS, EOS, None)
     start = time.monotonic()
     proc = run_loom([loom_bin, "template", "--template", t, "--messages", m,
-                     "--bos-token", BOS, "--eos-token", EOS], timeout=timeout)
+                     "--bos-token", BOS, "--eos-token", EOS, "--now", hf_jinja.FIXED_NOW_ARG],
+                    timeout=timeout)
     return expected, ref_error, proc, time.monotonic() - start
 
 
