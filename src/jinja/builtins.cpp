@@ -67,12 +67,7 @@ std::string title_case(const std::string& s) {
     std::string out;
     bool prev_cased = false;
     for (size_t i = 0; i < s.size();) {
-        size_t n = 1;
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0xF0) n = 4;
-        else if (c >= 0xE0) n = 3;
-        else if (c >= 0xC0) n = 2;
-        n = std::min(n, s.size() - i);
+        size_t n = utf8_char_bytes(s, i);
         std::string ch = s.substr(i, n);
         std::string up = to_upper(ch);
         std::string low = to_lower(ch);
@@ -87,12 +82,7 @@ std::string title_case(const std::string& s) {
 std::string capitalize(const std::string& s) {
     std::string out = to_lower(s);
     if (out.empty()) return out;
-    size_t n = 1;
-    auto c = static_cast<unsigned char>(out[0]);
-    if (c >= 0xF0) n = 4;
-    else if (c >= 0xE0) n = 3;
-    else if (c >= 0xC0) n = 2;
-    n = std::min(n, out.size());
+    size_t n = utf8_char_bytes(out, 0);
     return to_upper(out.substr(0, n)) + out.substr(n);
 }
 

@@ -40,12 +40,7 @@ List iterate(const Value& v, size_t line) {
         List chars;
         const std::string& s = v.as_string();
         for (size_t i = 0; i < s.size();) {
-            size_t n = 1;
-            auto c = static_cast<unsigned char>(s[i]);
-            if (c >= 0xF0) n = 4;
-            else if (c >= 0xE0) n = 3;
-            else if (c >= 0xC0) n = 2;
-            n = std::min(n, s.size() - i);
+            size_t n = utf8_char_bytes(s, i);
             chars.emplace_back(s.substr(i, n));
             i += n;
         }

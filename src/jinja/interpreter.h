@@ -47,6 +47,13 @@ void add_globals(Scope& scope, const RenderOptions& options, std::vector<std::we
 std::string to_json(const Value& value, const Value& indent, bool ensure_ascii, bool sort_keys,
                     std::string_view item_sep, std::string_view key_sep, size_t line);
 
+// Bytes of the UTF-8 character starting at s[i] (1 for invalid bytes), never past the end.
+inline size_t utf8_char_bytes(std::string_view s, size_t i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return n < s.size() - i ? n : s.size() - i;
+}
+
 // Python-style string helpers on code points.
 size_t utf8_length(std::string_view s);
 std::string utf8_slice(std::string_view s, int64_t start, int64_t stop, int64_t step);

@@ -24,7 +24,7 @@ void json_string(std::string& out, const std::string& s, bool ensure_ascii) {
                 ++i;
                 continue;
             }
-            size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+            size_t n = utf8_char_bytes(s, i);
             uint32_t cp = n == 1 ? c : (c & (0x7F >> n));
             for (size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
             i += n;
