@@ -1,4 +1,5 @@
 // Jinja interpreter: statements, expressions, operators, attribute lookup, macros.
+// Integers are 64-bit; a result beyond that becomes a float (Python would keep a big int).
 #include "jinja/interpreter.h"
 
 #include <cmath>
@@ -449,7 +450,9 @@ Value Interpreter::eval(const Expr& e, const ScopePtr& scope) {
             }
             if (e.name == "+") return v.is_bool() ? Value(int64_t{v.as_bool()}) : v;
             if (v.is_float()) return Value(-v.as_number());
-            return Value(-(v.is_bool() ? int64_t{v.as_bool()} : v.as_int()));
+            int64_t i = v.is_bool() ? int64_t{v.as_bool()} : v.as_int();
+            if (i == INT64_MIN) return Value(-static_cast<double>(i));  // beyond 64 bits: a float
+            return Value(-i);
         }
         case ExprKind::Binary:
             return eval_binary(e, scope);
@@ -538,7 +541,8 @@ Value Interpreter::eval_binary(const Expr& e, const ScopePtr& scope) {
     }
     if (op == "+") {
         if (numeric(a) && numeric(b)) {
-            if (both_int(a, b)) return Value(as_int(a) + as_int(b));
+            int64_t r = 0;
+            if (both_int(a, b) && !__builtin_add_overflow(as_int(a), as_int(b), &r)) return Value(r);
             return Value(as_double(a) + as_double(b));
         }
         if (a.is_string() && b.is_string()) {
@@ -560,7 +564,8 @@ Value Interpreter::eval_binary(const Expr& e, const ScopePtr& scope) {
     }
     if (op == "*") {
         if (numeric(a) && numeric(b)) {
-            if (both_int(a, b)) return Value(as_int(a) * as_int(b));
+            int64_t r = 0;
+            if (both_int(a, b) && !__builtin_mul_overflow(as_int(a), as_int(b), &r)) return Value(r);
             return Value(as_double(a) * as_double(b));
         }
         const Value* seq = a.is_string() || a.is_list() ? &a : (b.is_string() || b.is_list() ? &b : nullptr);
@@ -587,7 +592,8 @@ Value Interpreter::eval_binary(const Expr& e, const ScopePtr& scope) {
         type_error(line, op, a, b);
     }
     if (op == "-") {
-        if (both_int(a, b)) return Value(as_int(a) - as_int(b));
+        int64_t r = 0;
+        if (both_int(a, b) && !__builtin_sub_overflow(as_int(a), as_int(b), &r)) return Value(r);
         return Value(as_double(a) - as_double(b));
     }
     if (op == "/") {
@@ -596,7 +602,7 @@ Value Interpreter::eval_binary(const Expr& e, const ScopePtr& scope) {
     }
     if (op == "//" || op == "%") {
         if (as_double(b) == 0.0) template_error(line, op == "//" ? "integer division or modulo by zero" : "modulo by zero");
-        if (both_int(a, b)) {
+        if (both_int(a, b) && !(as_int(a) == INT64_MIN && as_int(b) == -1)) {
             int64_t x = as_int(a), y = as_int(b);
             int64_t q = x / y;
             if ((x % y != 0) && ((x < 0) != (y < 0))) --q;  // Python floors
@@ -608,9 +614,13 @@ Value Interpreter::eval_binary(const Expr& e, const ScopePtr& scope) {
     }
     if (op == "**") {
         if (both_int(a, b) && as_int(b) >= 0) {
+            const int64_t base = as_int(a), exponent = as_int(b);
+            if (base == 0 || base == 1) return Value(exponent == 0 ? int64_t{1} : base);
+            if (base == -1) return Value(int64_t{exponent % 2 == 0 ? 1 : -1});
             int64_t result = 1;
-            for (int64_t i = 0; i < as_int(b) && i < 64; ++i) result *= as_int(a);
-            return Value(result);
+            bool overflow = false;  // |base| >= 2: at most 63 steps before overflow
+            for (int64_t i = 0; i < exponent && !overflow; ++i) overflow = __builtin_mul_overflow(result, base, &result);
+            if (!overflow) return Value(result);
         }
         return Value(std::pow(as_double(a), as_double(b)));
     }

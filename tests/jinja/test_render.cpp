@@ -81,6 +81,12 @@ TEST(JinjaRender, PythonDetails) {
     EXPECT_EQ(render("a\r\nb"), "a\nb");
 }
 
+TEST(JinjaRender, IntegerOverflowBecomesFloat) {
+    // Regression (fuzzer): 64-bit overflow was undefined behaviour.
+    EXPECT_EQ(render("{{ -9223372036854775807 - 9223372036854775807 }}"), "-1.8446744073709552e+19");
+    EXPECT_EQ(render("{{ 9223372036854775807 * 2 }} {{ 2 ** 10 }} {{ (-1) ** 11 }}"), "1.8446744073709552e+19 1024 -1");
+}
+
 TEST(JinjaRender, MarkupEscapesPlainStringsOnPlus) {
     EXPECT_EQ(render("{{ 'a'|safe + '<b>' }}"), "a&lt;b&gt;");
     EXPECT_EQ(render("{{ 'a' ~ '<b>' }}"), "a<b>");
