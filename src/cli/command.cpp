@@ -9,6 +9,7 @@
 
 #include "cli/build_info.h"
 #include "cli/inspect_command.h"
+#include "cli/run_command.h"
 #include "cli/template_command.h"
 #include "cli/tokenize_command.h"
 #include "core/error.h"
@@ -16,7 +17,8 @@
 namespace loom::cli {
 namespace {
 
-constexpr std::array<Command, 3> kCommands = {{
+constexpr std::array<Command, 4> kCommands = {{
+    {"run", "Generate text from a prompt, streamed", setup_run},
     {"inspect", "Show the metadata and tensors of a GGUF file", setup_inspect},
     {"template", "Render a chat template for a conversation, exactly as the model sees it",
      setup_template},

@@ -1,0 +1,36 @@
+// HParams: the hyperparameters of a model, read from {arch}.* metadata with defaults
+// and checked against each other (head counts divide, dims agree). Names follow the
+// glossary (docs/GLOSSARY.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "gguf/gguf_file.h"
+#include "model/arch.h"
+
+namespace loom::model {
+
+struct HParams {
+    uint32_t n_vocab = 0;
+    uint32_t n_ctx_train = 0;
+    uint32_t n_embd = 0;
+    uint32_t n_layer = 0;
+    uint32_t n_head = 0;
+    uint32_t n_head_kv = 0;
+    uint32_t n_ff = 0;
+    uint32_t head_dim = 0;    // key/query width of one head
+    uint32_t head_dim_v = 0;  // value width of one head
+    uint32_t n_rot = 0;       // dimensions rotated by RoPE
+    float rms_eps = 1e-5f;
+    float rope_freq_base = 10000.0f;
+
+    uint32_t n_embd_q() const { return n_head * head_dim; }
+    uint32_t n_embd_k() const { return n_head_kv * head_dim; }
+    uint32_t n_embd_v() const { return n_head_kv * head_dim_v; }
+};
+
+// Throws loom::Error naming the key for missing or inconsistent values.
+HParams load_hparams(const gguf::GgufFile& file, const ArchSpec& spec);
+
+}  // namespace loom::model

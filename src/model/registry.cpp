@@ -1,0 +1,25 @@
+// The table of every architecture Loom runs. Adding one: a spec in arch/<name>.cpp and
+// a line here.
+#include <array>
+
+#include "model/arch.h"
+
+namespace loom::model {
+namespace arch {
+extern const ArchSpec kLlama;
+}  // namespace arch
+
+namespace {
+const std::array<const ArchSpec*, 1> kArchs = {&arch::kLlama};
+}  // namespace
+
+std::span<const ArchSpec* const> all_archs() { return kArchs; }
+
+const ArchSpec* find_arch(std::string_view name) {
+    for (const ArchSpec* spec : kArchs) {
+        if (spec->name == name) return spec;
+    }
+    return nullptr;
+}
+
+}  // namespace loom::model

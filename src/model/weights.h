@@ -1,0 +1,38 @@
+// Weights: the tensors of a model bound by name and checked against the
+// hyperparameters (shape in GGUF order, ne[0] contiguous). Views into the mapped file:
+// nothing is copied. Which tensors exist follows the ArchSpec's switches.
+#pragma once
+
+#include <vector>
+
+#include "gguf/gguf_file.h"
+#include "model/arch.h"
+#include "model/hparams.h"
+
+namespace loom::model {
+
+using Tensor = const gguf::TensorInfo*;
+
+struct LayerWeights {
+    Tensor attn_norm = nullptr;                     // [n_embd]
+    Tensor wq = nullptr, wk = nullptr, wv = nullptr;  // [n_embd, n_embd_q|k|v]
+    Tensor bq = nullptr, bk = nullptr, bv = nullptr;  // [n_embd_q|k|v], qkv_bias only
+    Tensor q_norm = nullptr, k_norm = nullptr;        // [head_dim], qk_norm only
+    Tensor wo = nullptr;                            // [n_head * head_dim_v, n_embd]
+    Tensor ffn_norm = nullptr;                      // [n_embd]
+    Tensor ffn_gate = nullptr, ffn_up = nullptr;    // [n_embd, n_ff]
+    Tensor ffn_down = nullptr;                      // [n_ff, n_embd]
+};
+
+struct Weights {
+    Tensor tok_embd = nullptr;     // [n_embd, n_vocab]
+    Tensor output_norm = nullptr;  // [n_embd]
+    Tensor output = nullptr;       // [n_embd, n_vocab]; tok_embd when tied
+    std::vector<LayerWeights> layers;
+};
+
+// Binds every tensor; sets h.n_vocab from token_embd. Throws loom::Error naming the
+// tensor for a missing one or a shape that does not match.
+Weights bind_weights(const gguf::GgufFile& file, const ArchSpec& spec, HParams& h);
+
+}  // namespace loom::model
