@@ -81,11 +81,14 @@ BpeEncoder::BpeEncoder(const Vocab& vocab, const PreTokenizerSpec& spec) : vocab
 
 void BpeEncoder::encode(std::string_view text, std::vector<TokenId>& out) const {
     std::string clean = utf8_sanitize(text);
+    // The regexes see the sanitized text; the words take their bytes from it with any
+    // surrogate's own bytes put back, as llama.cpp keeps them.
+    std::string bytes = clean.size() == text.size() && clean == text ? clean : utf8_restore_surrogates(text, clean);
     const auto& table = byte_to_unicode();
     std::string mapped;
     for (auto [begin, end] : pre_.split(clean)) {
         mapped.clear();
-        for (size_t i = begin; i < end; ++i) mapped += table[static_cast<uint8_t>(clean[i])];
+        for (size_t i = begin; i < end; ++i) mapped += table[static_cast<uint8_t>(bytes[i])];
         encode_word(mapped, out);
     }
 }

@@ -19,9 +19,6 @@ using Names = std::string_view;
 constexpr std::string_view kUnicodeSpace =
     "\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}"
     "\\x{202F}\\x{205F}\\x{3000}";
-// ASCII whitespace: what \s means in the regexes without \p{..} (llama.cpp runs those on
-// std::wregex in the C locale).
-constexpr std::string_view kAsciiSpace = "\\t\\n\\x{0B}\\f\\r ";
 
 constexpr std::string_view kGpt2 =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
@@ -86,15 +83,15 @@ constexpr std::array<Names, 1> kBloomRegexes = {kBloom};
 constexpr std::array<Names, 2> kVikingRegexes = {kBloom, "\\p{N}"};
 
 constexpr std::array<Names, 1> kDefaultNames = {"default"};
-constexpr std::array<Names, 10> kLlama3Names = {"llama3", "llama-v3", "llama-bpe", "falcon3",
-                                                "falcon-h1", "pixtral", "midm-2.0", "lfm2",
-                                                "dbrx", "smaug-bpe"};
+constexpr std::array<Names, 8> kLlama3Names = {"llama3", "llama-v3", "llama-bpe", "falcon3",
+                                               "falcon-h1", "pixtral", "midm-2.0", "lfm2"};
+constexpr std::array<Names, 2> kDbrxNames = {"dbrx", "smaug-bpe"};
 constexpr std::array<Names, 13> kGpt2Names = {"gpt-2", "phi-2", "mpt", "olmo", "jais",
                                               "jina-es", "jina-de", "gigachat", "jina-v2-es",
                                               "jina-v2-de", "jina-v1-en", "jina-v2-code",
                                               "roberta-bpe"};
-constexpr std::array<Names, 6> kQwen2Names = {"qwen2", "deepseek-r1-qwen", "stablelm2", "megrez",
-                                              "hunyuan", "hunyuan-dense"};
+constexpr std::array<Names, 5> kQwen2Names = {"qwen2", "deepseek-r1-qwen", "stablelm2", "megrez",
+                                              "hunyuan"};
 constexpr std::array<Names, 5> kStarcoderNames = {"starcoder", "refact", "codeshell", "exaone",
                                                   "minerva-7b"};
 constexpr std::array<Names, 2> kCommandRNames = {"command-r", "smollm"};
@@ -108,10 +105,11 @@ constexpr std::array<Names, 2> kChatglmNames = {"chatglm-bpe", "glm4"};
 constexpr std::array<Names, 1> kTekkenNames = {"tekken"};
 constexpr std::array<Names, 2> kGpt4oNames = {"gpt-4o", "llama4"};
 
-constexpr std::array<PreTokenizerSpec, 15> kSpecs = {{
+constexpr std::array<PreTokenizerSpec, 16> kSpecs = {{
     // name, aliases, regexes, ignore_merges, add_bos, clean_spaces
     {"default", kDefaultNames, kDefaultRegexes, false, false, true},
     {"llama3", kLlama3Names, kLlama3Regexes, true, true, true},
+    {"dbrx", kDbrxNames, kLlama3Regexes, false, false, true},  // llama3's split, no BOS
     {"gpt2", kGpt2Names, kGpt2Regexes, false, false, true},
     {"qwen2", kQwen2Names, kQwen2Regexes, false, false, false},
     {"starcoder", kStarcoderNames, kStarcoderRegexes, false, false, true},
@@ -127,10 +125,11 @@ constexpr std::array<PreTokenizerSpec, 15> kSpecs = {{
     {"gpt-4o", kGpt4oNames, kGpt4oRegexes, false, false, false},
 }};
 
-// Rewrites \s and \S to explicit classes: Unicode White_Space for regexes that use
-// \p{..} categories (llama.cpp matches those by category), ASCII otherwise.
+// Rewrites \s and \S to explicit classes of Unicode White_Space: llama.cpp maps every
+// non-ASCII whitespace character to one its regex engine counts as \s (checked against
+// it on the deepseek-llm and bloom-style splits).
 std::string rewrite_spaces(std::string_view regex) {
-    std::string_view space = regex.find("\\p{") != std::string_view::npos ? kUnicodeSpace : kAsciiSpace;
+    std::string_view space = kUnicodeSpace;
     std::string out;
     bool in_class = false;
     for (size_t i = 0; i < regex.size(); ++i) {
@@ -157,6 +156,31 @@ std::string rewrite_spaces(std::string_view regex) {
 
 }  // namespace
 
+// Non-ASCII whitespace replaced by a stand-in of the same UTF-8 length that \s matches
+// and no explicit class of the table contains: U+0085 for 2-byte, U+2000 for 3-byte.
+static std::string whitespace_stand_in(std::string_view text) {
+    std::string out(text);
+    for (size_t i = 0; i + 1 < out.size(); ++i) {
+        auto c = static_cast<unsigned char>(out[i]);
+        auto d = static_cast<unsigned char>(out[i + 1]);
+        if (c == 0xC2 && (d == 0x85 || d == 0xA0)) {
+            out[i + 1] = static_cast<char>(0x85);
+        } else if (i + 2 < out.size() && (c == 0xE1 || c == 0xE2 || c == 0xE3)) {
+            auto e = static_cast<unsigned char>(out[i + 2]);
+            bool space = (c == 0xE1 && d == 0x9A && e == 0x80) ||                       // U+1680
+                         (c == 0xE2 && d == 0x80 && (e <= 0x8A || e == 0xA8 || e == 0xA9 || e == 0xAF)) ||
+                         (c == 0xE2 && d == 0x81 && e == 0x9F) ||                       // U+205F
+                         (c == 0xE3 && d == 0x80 && e == 0x80);                         // U+3000
+            if (space) {
+                out[i] = static_cast<char>(0xE2);
+                out[i + 1] = static_cast<char>(0x80);
+                out[i + 2] = static_cast<char>(0x80);
+            }
+        }
+    }
+    return out;
+}
+
 std::span<const PreTokenizerSpec> pre_tokenizers() { return kSpecs; }
 
 const PreTokenizerSpec* find_pre_tokenizer(std::string_view pre) {
@@ -171,6 +195,9 @@ const PreTokenizerSpec* find_pre_tokenizer(std::string_view pre) {
 
 struct PreTokenizer::Compiled {
     pcre2_code* code = nullptr;
+    // Without \p{..} llama.cpp matches on text whose non-ASCII whitespace is one stand-in
+    // (so an explicit class such as deepseek's U+3000-U+3002 does not see U+3000).
+    bool plain = false;
     ~Compiled() {
         if (code != nullptr) pcre2_code_free(code);
     }
@@ -193,6 +220,7 @@ PreTokenizer::PreTokenizer(const PreTokenizerSpec& spec) : spec_(&spec) {
                             std::to_string(error_offset) + ": " + reinterpret_cast<char*>(message));
         }
         pcre2_jit_compile(compiled->code, PCRE2_JIT_COMPLETE);  // interpreter if JIT is unavailable
+        compiled->plain = regex.find("\\p{") == std::string_view::npos;
         regexes_.push_back(std::move(compiled));
     }
 }
@@ -206,11 +234,21 @@ std::vector<std::pair<size_t, size_t>> PreTokenizer::split(std::string_view text
     if (text.empty()) return words;
     words.emplace_back(0, text.size());
     std::vector<std::pair<size_t, size_t>> next;
+    std::string stand_in;  // text with non-ASCII whitespace replaced, same byte offsets
+    bool stand_in_ready = false;
     for (const auto& regex : regexes_) {
+        std::string_view subject_text = text;
+        if (regex->plain) {
+            if (!stand_in_ready) {
+                stand_in = whitespace_stand_in(text);
+                stand_in_ready = true;
+            }
+            subject_text = stand_in;
+        }
         pcre2_match_data* match = pcre2_match_data_create_from_pattern(regex->code, nullptr);
         next.clear();
         for (auto [begin, end] : words) {
-            auto subject = reinterpret_cast<PCRE2_SPTR>(text.data() + begin);
+            auto subject = reinterpret_cast<PCRE2_SPTR>(subject_text.data() + begin);
             size_t length = end - begin;
             size_t pos = 0;   // where the next search starts
             size_t last = 0;  // end of the last word emitted

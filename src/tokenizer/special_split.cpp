@@ -57,6 +57,9 @@ std::vector<Fragment> SpecialSplitter::split(std::string_view text, bool parse_s
         TokenType type = vocab_->type(id);
         if (!parse_special && (type == TokenType::Control || type == TokenType::Unknown)) continue;
         std::string_view needle = vocab_->text(id);
+        const bool lstrip = vocab_->lstrip(id);
+        const bool rstrip = vocab_->rstrip(id);
+        auto is_space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
         next.clear();
         for (const Fragment& f : fragments) {
             if (f.token != kNoToken) {
@@ -67,9 +70,12 @@ std::vector<Fragment> SpecialSplitter::split(std::string_view text, bool parse_s
             while (pos < f.end) {
                 size_t match = text.substr(0, f.end).find(needle, pos);
                 if (match == std::string_view::npos) break;
-                if (match > pos) next.push_back(Fragment{kNoToken, pos, match});
+                size_t left_end = match;
+                if (lstrip) while (left_end > pos && is_space(text[left_end - 1])) --left_end;
+                if (left_end > pos) next.push_back(Fragment{kNoToken, pos, left_end});
                 next.push_back(Fragment{id, match, match + needle.size()});
                 pos = match + needle.size();
+                if (rstrip) while (pos < f.end && is_space(text[pos])) ++pos;
             }
             if (pos < f.end) next.push_back(Fragment{kNoToken, pos, f.end});
         }

@@ -59,14 +59,32 @@ void utf8_append(std::string& out, uint32_t cp) {
     }
 }
 
+constexpr uint32_t kSurrogatePlaceholder = 0xE000;
+
 std::string utf8_sanitize(std::string_view text) {
     if (utf8_is_valid(text)) return std::string(text);
     std::string out;
     out.reserve(text.size() + 8);
     for (size_t offset = 0; offset < text.size();) {
         uint32_t cp = utf8_decode(text, offset);
-        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = kSurrogatePlaceholder;  // 3 bytes, like the surrogate
+        if (cp > 0x10FFFF) cp = 0xFFFD;
         utf8_append(out, cp);
+    }
+    return out;
+}
+
+std::string utf8_restore_surrogates(std::string_view original, std::string_view sanitized) {
+    std::string out(sanitized);
+    // Both texts decode to the same sequence of code points (see utf8_sanitize).
+    size_t o = 0;
+    size_t s = 0;
+    while (o < original.size() && s < out.size()) {
+        size_t start = o;
+        uint32_t cp = utf8_decode(original, o);
+        size_t at = s;
+        utf8_decode(sanitized, s);
+        if (cp >= 0xD800 && cp <= 0xDFFF) out.replace(at, 3, original.substr(start, 3));
     }
     return out;
 }

@@ -29,9 +29,14 @@ void utf8_append(std::string& out, uint32_t cp);
 // sequence. Invalid bytes count as complete (they are passed through).
 size_t utf8_complete_prefix(std::string_view text);
 
-// Text with every invalid sequence, surrogate and value above U+10FFFF replaced by
-// U+FFFD: what the BPE pre-tokenizer (a UTF-8 regex engine) can match on.
+// Text a UTF-8 regex engine can match on, decoded as llama.cpp decodes it: invalid
+// sequences and values above U+10FFFF become U+FFFD; surrogate code points (which
+// llama.cpp keeps) become the private-use U+E000, same length, with their original
+// bytes put back by utf8_restore_surrogates on the same offsets.
 std::string utf8_sanitize(std::string_view text);
+// sanitized with each placeholder for a surrogate replaced by the surrogate's bytes
+// from the original text.
+std::string utf8_restore_surrogates(std::string_view original, std::string_view sanitized);
 
 // True if text is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF).
 bool utf8_is_valid(std::string_view text);

@@ -3,6 +3,8 @@
 #include "tokenizer/vocab.h"
 
 #include <algorithm>
+#include <cctype>
+#include <initializer_list>
 #include <cstdio>
 
 #include "core/error.h"
@@ -82,6 +84,35 @@ void Vocab::mark_end_of_generation() {
         if (id == kNoToken) continue;
         types_[id] = TokenType::Control;
         add(id);
+    }
+}
+
+void Vocab::set_strip_attributes(const gguf::GgufFile& file) {
+    auto lower = [](std::string_view s) {
+        std::string out(s);
+        for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
+    };
+    std::string name = lower(file.find_string("general.name").value_or(""));
+    std::string arch(file.architecture());
+    auto contains_any = [](const std::string& s, std::initializer_list<std::string_view> parts) {
+        for (std::string_view p : parts) {
+            if (s.find(p) != std::string::npos) return true;
+        }
+        return false;
+    };
+    auto set = [this](TokenId id, uint8_t bit, bool on) {
+        if (id == kNoToken) return;
+        if (strip_.empty()) strip_.assign(size(), 0);
+        strip_[id] = static_cast<uint8_t>(on ? (strip_[id] | bit) : (strip_[id] & ~bit));
+    };
+    if (contains_any(pre_, {"jina-v2-de", "jina-v2-es", "jina-v2-code"}) ||
+        contains_any(arch, {"nomic-bert-moe", "jina-bert-v3"})) {
+        set(find("<mask>"), 1, true);
+    } else if (contains_any(name, {"phi-3", "phi3"})) {
+        for (TokenId id : special_by_length_) set(id, 2, true);
+        set(find("</s>"), 2, true);
+        for (std::string_view t : {"<unk>", "<s>", "<|endoftext|>"}) set(find(t), 2, false);
     }
 }
 
@@ -227,6 +258,7 @@ Vocab Vocab::from_gguf(const gguf::GgufFile& file) {
     }
     std::stable_sort(v.special_by_length_.begin(), v.special_by_length_.end(),
                      [&v](TokenId a, TokenId b) { return v.text(a).size() > v.text(b).size(); });
+    v.set_strip_attributes(file);
     return v;
 }
 

@@ -91,10 +91,15 @@ public:
     // Tokens matched in raw text before tokenization (control, user-defined, unknown),
     // longest text first.
     const std::vector<TokenId>& special_tokens_by_length() const { return special_by_length_; }
+    // Whether a special token swallows the whitespace before (lstrip) or after (rstrip)
+    // it in the text; llama.cpp sets these by model name (phi-3, jina).
+    bool lstrip(TokenId id) const { return !strip_.empty() && (strip_[id] & 1) != 0; }
+    bool rstrip(TokenId id) const { return !strip_.empty() && (strip_[id] & 2) != 0; }
 
 private:
     void load_special_ids(const gguf::GgufFile& file);
     void mark_end_of_generation();
+    void set_strip_attributes(const gguf::GgufFile& file);
 
     VocabKind kind_ = VocabKind::None;
     std::string model_name_;
@@ -111,6 +116,7 @@ private:
     SpecialIds special_;
     std::vector<TokenId> eog_ids_;
     std::vector<TokenId> special_by_length_;
+    std::vector<uint8_t> strip_;  // per token: 1 lstrip, 2 rstrip; empty when none
     bool add_bos_ = false;
     bool add_eos_ = false;
     bool add_space_prefix_ = false;

@@ -44,7 +44,8 @@ void WpmEncoder::encode(std::string_view text, std::vector<TokenId>& out) const 
     // Split into words.
     std::vector<std::string> words(1);
     for (size_t offset = 0; offset < text.size();) {
-        uint32_t cp = decompose_first(utf8_decode(text, offset));
+        uint32_t raw = utf8_decode(text, offset);
+        uint32_t cp = raw > 0x10FFFF ? 0xFFFD : decompose_first(raw);
         if (is_whitespace(cp)) {
             if (!words.back().empty()) words.emplace_back();
             continue;

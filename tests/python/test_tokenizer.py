@@ -1,6 +1,6 @@
 # `loom tokenize` against the reference tokenizers, on the corpus of tokenizer_texts.py:
-#  - llama.cpp (llama-cpp-python, vocab_only) on every SentencePiece-style and byte-level BPE
-#    fixture vocabulary, stories260K and the Gemma 3 model: identical token ids with
+#  - llama.cpp (llama-cpp-python, vocab_only) on every SentencePiece-style, byte-level BPE and
+#    WordPiece fixture vocabulary, stories260K and the Gemma 3 model: identical token ids with
 #    (add_special, parse_special) = (True, False) and (False, True);
 #  - llama.cpp on copies of the gpt-2 and deepseek-llm vocabularies with tokenizer.ggml.pre
 #    set to every alias of Loom's pre-tokenizer table (src/tokenizer/pre_tokenizer.cpp);
@@ -9,21 +9,27 @@
 #    llama.cpp differences) and there must be few such texts;
 #  - token pieces (`--format json` and `--format pieces`) against llama.cpp's
 #    llama_token_to_piece, and the round trip pieces -> text on the SentencePiece vocabularies;
-#  - error cases: a missing file, a GGUF without a tokenizer, WordPiece (bert, not implemented)
-#    and an unknown pre-tokenizer exit 1 with one line on stderr and nothing on stdout.
-# Cost: one `loom tokenize` process per text, vocabulary and mode, so the "edge" texts run one
-# by one in both modes and the whole corpus runs once per vocabulary as one text joined by a
-# control token with parse_special (llama.cpp and Loom tokenize each part between special
-# tokens on its own, so that comparison covers each text; a mismatch is reported per text).
-# Not here: WordPiece tokenization (not implemented), decoding of whole sequences.
+#  - error cases: a missing file, a GGUF without a tokenizer, a tokenizer.ggml.model Loom does
+#    not implement (t5, rwkv) or without a vocabulary, an unknown pre-tokenizer (and
+#    --pre-fallback) exit 1 with one line on stderr and nothing on stdout.
+# Cost (the suite must fit ~2 minutes on 2 cores): `loom tokenize` takes one text per process,
+# so texts run one by one only where it matters (the "edge" texts with add_special, the
+# longest text), and otherwise the corpus runs as one text joined by a control token with
+# parse_special: llama.cpp and Loom tokenize each part between special tokens on its own, so
+# that comparison covers every text, and a mismatch is reported per text.
+# llama.cpp aborts on code points above U+10FFFF in BPE and WordPiece; see reference_input.
+# Not here: decoding of whole sequences (Tokenizer::decode), the streaming decoder.
 import concurrent.futures
 import ctypes
 import functools
+import hashlib
+import json
 import os
 import pathlib
 import re
 import struct
 import tempfile
+import threading
 
 import gguf
 import llama_cpp
@@ -35,8 +41,6 @@ from conftest import metadata, run
 
 TEXTS = tokenizer_texts.corpus()
 TEXT_BY_NAME = {t.name: t for t in TEXTS}
-MODES = [(True, False), (False, True)]  # (add_special, parse_special)
-MODE_IDS = ["add_special", "parse_special"]
 VOCAB_SPM, VOCAB_BPE, VOCAB_WPM = 1, 2, 3  # llama_vocab_type
 ATTR_LSTRIP, ATTR_RSTRIP = 1 << 7, 1 << 8   # llama_token_attr
 WORKERS = 2  # concurrent `loom tokenize` processes: the CI machine has 2 cores
@@ -46,12 +50,11 @@ WORKERS = 2  # concurrent `loom tokenize` processes: the CI machine has 2 cores
 
 def vocab_names() -> list:
     """The compared files, relative to LOOM_FIXTURES ("DEFAULT_MODEL" for the Gemma model):
-    every vocab/ file except bert-bge (WordPiece, not implemented: see the error tests)."""
+    every vocab/ file (SentencePiece-style, byte-level BPE, WordPiece), stories260K, Gemma 3."""
     root = os.environ.get("LOOM_FIXTURES")
     names = []
     if root and pathlib.Path(root, "vocab").is_dir():
-        names = [f"vocab/{p.name}" for p in sorted(pathlib.Path(root, "vocab").glob("*.gguf"))
-                 if "bert" not in p.name]
+        names = [f"vocab/{p.name}" for p in sorted(pathlib.Path(root, "vocab").glob("*.gguf"))]
     return names + ["stories260K.gguf", "DEFAULT_MODEL"]
 
 
@@ -153,12 +156,12 @@ def above_max_sequences(data: bytes) -> list:
 
 
 def reference_input(path: str, data: bytes) -> bytes:
-    """The text given to llama.cpp for data. llama.cpp's byte-level BPE aborts the process on
-    a code point above U+10FFFF (unicode_cpt_to_utf8 throws std::invalid_argument "invalid
-    codepoint" and nothing catches it); Loom documents that it treats such a sequence as
-    U+FFFD (tokenizer.h), so llama.cpp gets U+FFFD in its place."""
+    """The text given to llama.cpp for data. llama.cpp's byte-level BPE and WordPiece abort
+    the process on a code point above U+10FFFF (unicode_cpt_to_utf8 throws
+    std::invalid_argument "invalid codepoint" and nothing catches it); Loom documents that
+    it treats such a sequence as U+FFFD (tokenizer.h), so llama.cpp gets U+FFFD in its place."""
     spans = above_max_sequences(data)
-    if not spans or reference(path).vocab_type() != VOCAB_BPE:
+    if not spans or reference(path).vocab_type() == VOCAB_SPM:
         return data
     out, last = [], 0
     for begin, end in spans:
@@ -174,17 +177,21 @@ def reference_ids(path: str, data: bytes, add_special: bool, parse_special: bool
 # ---- Loom ------------------------------------------------------------------------------------
 
 _tmp_dir = None
+_tmp_lock = threading.Lock()
 
 
 def _text_file(data: bytes) -> str:
-    """A temporary file holding data (one per distinct text, kept for the session)."""
+    """A temporary file holding data (one per distinct text, kept for the session; called
+    from several threads)."""
     global _tmp_dir
-    if _tmp_dir is None:
-        _tmp_dir = tempfile.TemporaryDirectory(prefix="loom-tokenize-")
-    path = os.path.join(_tmp_dir.name, f"{abs(hash(data)):x}-{len(data)}.txt")
-    if not os.path.exists(path):
-        with open(path, "wb") as f:
-            f.write(data)
+    with _tmp_lock:
+        if _tmp_dir is None:
+            _tmp_dir = tempfile.TemporaryDirectory(prefix="loom-tokenize-")
+        path = os.path.join(_tmp_dir.name, hashlib.sha1(data).hexdigest() + ".txt")
+        if not os.path.exists(path):
+            with open(path + ".tmp", "wb") as f:
+                f.write(data)
+            os.replace(path + ".tmp", path)
     return path
 
 
@@ -220,7 +227,6 @@ def loom_ids_many(loom_bin, model, texts, add_special, parse_special) -> dict:
 
 
 def loom_json(loom_bin, model, data: bytes, add_special: bool, parse_special: bool) -> list:
-    import json
     doc = json.loads(run_loom(loom_args(loom_bin, model, data, add_special, parse_special, "json")))
     assert doc["count"] == len(doc["tokens"])
     return doc["tokens"]
@@ -316,62 +322,82 @@ def compare_batched(loom_bin, path, texts) -> list:
     return failures
 
 
-def per_text_set():
-    return [t for t in TEXTS if t.kind != tokenizer_texts.BULK]
-
-
-@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 @pytest.mark.parametrize("name", VOCABS)
-def test_vocab_edge_texts_match_llamacpp(loom_bin, vocab_path, name, mode):
-    """The edge texts and the 100k-character text, one by one."""
+def test_vocab_add_special_matches_llamacpp(loom_bin, vocab_path, name):
+    """add_special, no parse_special: the edge texts and the 100k-character text, one by one.
+    (The other texts differ from the joined run below only by BOS/EOS, which the edge texts
+    cover, and by special-token look-alikes staying text, which "special-*" texts cover.)"""
     path = vocab_path(name)
-    assert reference(str(path)).vocab_type() in (VOCAB_SPM, VOCAB_BPE)
-    failures = compare_per_text(loom_bin, path, per_text_set(), *mode)
-    assert not failures, report(f"{name} {mode}", failures)
+    assert reference(str(path)).vocab_type() in (VOCAB_SPM, VOCAB_BPE, VOCAB_WPM)
+    texts = [t for t in TEXTS if t.kind != tokenizer_texts.BULK]
+    failures = compare_per_text(loom_bin, path, texts, True, False)
+    assert not failures, report(f"{name} (add_special)", failures)
 
 
 @pytest.mark.parametrize("name", VOCABS)
-def test_vocab_corpus_matches_llamacpp(loom_bin, vocab_path, name):
-    """Every text but the longest, joined by a control token (parse_special)."""
+def test_vocab_parse_special_matches_llamacpp(loom_bin, vocab_path, name):
+    """parse_special, no add_special: every text but the longest joined by a control token,
+    and the longest on its own."""
     path = vocab_path(name)
-    texts = [t for t in TEXTS if t.kind != tokenizer_texts.LONG]
-    failures = compare_batched(loom_bin, path, texts)
-    assert not failures, report(f"{name} (joined, parse_special)", failures)
+    assert reference(str(path)).vocab_type() in (VOCAB_SPM, VOCAB_BPE, VOCAB_WPM)
+    failures = compare_batched(loom_bin, path, [t for t in TEXTS if t.kind != tokenizer_texts.LONG])
+    failures += compare_per_text(loom_bin, path, [t for t in TEXTS if t.kind == tokenizer_texts.LONG],
+                                 False, True)
+    assert not failures, report(f"{name} (parse_special)", failures)
 
 
 # ---- (b) every pre-tokenizer alias in Loom's table ----------------------------------------------
 
-def loom_pre_aliases() -> list:
-    """tokenizer.ggml.pre values in Loom's table: the string lists named k...Names."""
+def loom_pre_alias_lists() -> list:
+    """tokenizer.ggml.pre values in Loom's table, one list per spec (the k...Names arrays of
+    src/tokenizer/pre_tokenizer.cpp)."""
     root = os.environ.get("LOOM_SOURCE_DIR")
     if not root:
-        return ["default"]  # collected without the environment: the fixtures fail clearly
+        return [["default"]]  # collected without the environment: the fixtures fail clearly
     source = pathlib.Path(root, "src/tokenizer/pre_tokenizer.cpp").read_text()
-    aliases = []
-    for body in re.findall(r"k\w+Names\s*=\s*\{(.*?)\};", source, re.S):
-        aliases += re.findall(r'"([^"]*)"', body)
-    assert aliases, "no k...Names alias lists found in pre_tokenizer.cpp"
-    return aliases
+    lists = [re.findall(r'"([^"]*)"', body)
+             for body in re.findall(r"k\w+Names\s*=\s*\{(.*?)\};", source, re.S)]
+    assert lists and all(lists), "no k...Names alias lists found in pre_tokenizer.cpp"
+    return lists
 
 
-PRE_ALIASES = loom_pre_aliases()
-PRE_BASES = ["gpt-2", "deepseek-llm"]
-# Texts also run with add_special and without parse_special (BOS/EOS, special look-alikes).
-PRE_MODE_TEXTS = ["empty", "hello", "special-mixed", "contractions-upper"]
+PRE_ALIAS_LISTS = loom_pre_alias_lists()
+PRE_ALIASES = [alias for names in PRE_ALIAS_LISTS for alias in names]
+# Every alias on gpt-2's vocabulary; on deepseek-llm's (a larger vocabulary with CJK and
+# digit tokens, slower to load) the first alias of each spec, to fit the time budget. Aliases
+# of one Loom spec differ only in what gpt-2's copy already shows (BOS, llama.cpp's own regex).
+PRE_CASES = ([("gpt-2", alias) for alias in PRE_ALIASES]
+             + [("deepseek-llm", names[0]) for names in PRE_ALIAS_LISTS])
+# The corpus for each alias: not the longest text (time), nor the surrogates, which Loom turns
+# into U+FFFD before any pre-tokenizer runs (the vocabulary tests above show that mismatch);
+# here it would make every alias fail alike and hide the pre-tokenizer differences.
+PRE_TEXTS = [t for t in TEXTS if t.kind != tokenizer_texts.LONG and t.name != "invalid-surrogate"]
+# Texts also run with add_special and without parse_special: BOS/EOS on an empty text and
+# around special-token look-alikes that must stay text.
+PRE_MODE_TEXTS = ["empty", "special-mixed"]
+
+
+def gguf_with_string(src: pathlib.Path, dst: pathlib.Path, key: str, value: str) -> None:
+    """A copy of src, a vocab-only file (no tensors, so nothing follows the key-values that
+    an offset could point into), with the string value of key replaced: the key-value pair
+    (GGUF: u64 key length, key, u32 type 8 = string, u64 length, bytes) is spliced in place.
+    Rewriting 10^5 tokens and merges through gguf-py's GGUFWriter, or even opening the file
+    with its GGUFReader (2-5 s here), for each of ~70 copies would take minutes. llama.cpp
+    and Loom both read the copies; a bad splice fails both loudly."""
+    data = src.read_bytes()
+    head = struct.pack("<Q", len(key)) + key.encode()
+    at = data.find(head)
+    assert at > 0 and data.find(head, at + 1) < 0, f"{src}: one {key!r} key expected"
+    vtype, length = struct.unpack_from("<IQ", data, at + len(head))
+    assert vtype == int(gguf.GGUFValueType.STRING), f"{src}: {key!r} is not a string"
+    end = at + len(head) + 12 + length
+    encoded = value.encode()
+    kv = head + struct.pack("<IQ", vtype, len(encoded)) + encoded
+    dst.write_bytes(data[:at] + kv + data[end:])
 
 
 def gguf_with_pre(src: pathlib.Path, dst: pathlib.Path, pre: str) -> None:
-    """A copy of src with tokenizer.ggml.pre replaced. The files hold no tensors, so the
-    key-value is spliced in place (gguf-py's reader gives its offset and size) instead of
-    rewriting 10^5 tokens and merges through GGUFWriter for each of ~100 copies."""
-    field = gguf.GGUFReader(src).fields["tokenizer.ggml.pre"]
-    size = sum(part.nbytes for part in field.parts)
-    data = src.read_bytes()
-    key, value = b"tokenizer.ggml.pre", pre.encode()
-    kv = (struct.pack("<Q", len(key)) + key + struct.pack("<I", int(gguf.GGUFValueType.STRING))
-          + struct.pack("<Q", len(value)) + value)
-    assert data[field.offset:field.offset + 8 + len(key)] == kv[:8 + len(key)]
-    dst.write_bytes(data[:field.offset] + kv + data[field.offset + size:])
+    gguf_with_string(src, dst, "tokenizer.ggml.pre", pre)
 
 
 @pytest.fixture(scope="session")
@@ -389,8 +415,7 @@ def test_pre_alias_list_matches_loom_error(loom_bin, fixtures_dir, pre_dir):
     assert m.group(1).split(", ") == PRE_ALIASES
 
 
-@pytest.mark.parametrize("alias", PRE_ALIASES)
-@pytest.mark.parametrize("base", PRE_BASES)
+@pytest.mark.parametrize("base,alias", PRE_CASES, ids=[f"{b}-{a}" for b, a in PRE_CASES])
 def test_pre_tokenizer_matches_llamacpp(loom_bin, fixtures_dir, pre_dir, base, alias):
     path = pre_dir / f"{base}-{alias}.gguf"
     gguf_with_pre(fixtures_dir / f"vocab/ggml-vocab-{base}.gguf", path, alias)
@@ -399,7 +424,7 @@ def test_pre_tokenizer_matches_llamacpp(loom_bin, fixtures_dir, pre_dir, base, a
     except ValueError as e:
         pytest.skip(f"llama.cpp does not load tokenizer.ggml.pre = {alias!r}: {e}")
     try:
-        failures = compare_batched(loom_bin, path, [t for t in TEXTS if t.kind != tokenizer_texts.LONG])
+        failures = compare_batched(loom_bin, path, PRE_TEXTS)
         mode_texts = [TEXT_BY_NAME[n] for n in PRE_MODE_TEXTS]
         failures += compare_per_text(loom_bin, path, mode_texts, True, False)
     finally:
@@ -414,13 +439,27 @@ def test_unknown_pre_is_an_error(loom_bin, fixtures_dir, pre_dir):
     assert '"no-such-pre"' in message and "tokenizer.ggml.pre" in message
 
 
+def test_unknown_pre_with_fallback(loom_bin, fixtures_dir, pre_dir):
+    """--pre-fallback gpt-2 on a gpt-2 copy with an unknown pre tokenizes as gpt-2 does."""
+    path = pre_dir / "unknown-pre-fallback.gguf"
+    gguf_with_pre(fixtures_dir / "vocab/ggml-vocab-gpt-2.gguf", path, "no-such-pre")
+    data = TEXT_BY_NAME["random-1234-10"].data
+    proc = run([loom_bin, "tokenize", "-m", path, "--pre-fallback", "gpt-2", "--file", _text_file(data)])
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    gpt2 = str(fixtures_dir / "vocab/ggml-vocab-gpt-2.gguf")
+    assert [int(x) for x in proc.stdout.split()] == list(reference_ids(gpt2, data, True, False))
+
+
 # ---- (c) SentencePiece -----------------------------------------------------------------------
 
 SPM_PAIRS = {
-    # id: (tokenizer.model, GGUF, most texts allowed to differ from SentencePiece)
-    "llama2": ("tokenizer.model", "vocab/ggml-vocab-llama-spm.gguf", 3),
-    "tok512": ("tok512.model", "stories260K.gguf", 30),
+    # id: (tokenizer.model, GGUF, whether its normalizer removes extra spaces)
+    "llama2": ("tokenizer.model", "vocab/ggml-vocab-llama-spm.gguf", False),
+    "tok512": ("tok512.model", "stories260K.gguf", True),
 }
+# Most texts where SentencePiece may differ from both Loom and llama.cpp (which agree) for a
+# reason other than the space normalization below.
+SPM_UNEXPLAINED_ALLOWED = 2
 
 
 @functools.lru_cache(maxsize=None)
@@ -428,9 +467,16 @@ def sentencepiece_model(path: str):
     return sentencepiece.SentencePieceProcessor(model_file=path)
 
 
+def remove_extra_spaces(text: str) -> str:
+    """SentencePiece's normalizer with remove_extra_whitespaces: no leading or trailing
+    spaces, runs of spaces collapsed to one (other whitespace is kept). llama.cpp never
+    applies it; GGUF has no field for it."""
+    return re.sub(" +", " ", text).strip(" ")
+
+
 @pytest.mark.parametrize("pair", list(SPM_PAIRS))
 def test_sentencepiece_model_is_the_gguf_vocab(fixtures_dir, pair):
-    model, gguf_name, _ = SPM_PAIRS[pair]
+    model, gguf_name, removes_spaces = SPM_PAIRS[pair]
     sp = sentencepiece_model(str(fixtures_dir / model))
     meta = metadata(fixtures_dir / gguf_name)
     tokens = meta["tokenizer.ggml.tokens"].items
@@ -440,37 +486,49 @@ def test_sentencepiece_model_is_the_gguf_vocab(fixtures_dir, pair):
     assert not differ, f"pieces differ at ids {differ[:20]}"
     assert all(abs(sp.get_score(i) - float(scores[i])) <= 1e-6 for i in range(len(tokens)))
     assert sp.bos_id() == 1 and sp.eos_id() == 2 and sp.unk_id() == 0
+    assert (sp.encode("a  b ") == sp.encode("a b")) == removes_spaces
 
 
 @pytest.mark.parametrize("pair", list(SPM_PAIRS))
 def test_sentencepiece_matches_loom(loom_bin, fixtures_dir, pair):
-    model, gguf_name, allowed = SPM_PAIRS[pair]
+    """SentencePiece's ids (BOS first) against Loom's with add_special. Where they differ,
+    llama.cpp must give Loom's ids; such a difference is explained when SentencePiece's ids
+    are Loom's for the text with extra spaces removed (tok512.model's normalizer)."""
+    model, gguf_name, removes_spaces = SPM_PAIRS[pair]
     sp = sentencepiece_model(str(fixtures_dir / model))
     path = fixtures_dir / gguf_name
     texts = [t for t in TEXTS if t.valid_utf8]
     loom = loom_ids_many(loom_bin, path, texts, True, False)
-    known, failures = [], []
+    spaces, unexplained, failures = [], [], []
     for t in texts:
-        want = tuple([sp.bos_id()] + sp.encode(t.data.decode("utf-8")))
+        text = t.data.decode("utf-8")
+        want = tuple([sp.bos_id()] + sp.encode(text))
         if loom[t.name] == want:
             continue
         ref = reference_ids(str(path), t.data, True, False)
-        if ref == loom[t.name]:
-            known.append(mismatch(t, loom[t.name], want, "spm"))
-        else:
+        if ref != loom[t.name]:
             failures.append(mismatch(t, loom[t.name], want, "spm") + f"\n    llama.cpp: {show_ids(ref)}")
-    print(f"\n{pair}: {len(known)} of {len(texts)} texts where SentencePiece differs from "
-          f"llama.cpp and Loom (llama.cpp agrees with Loom):\n" + "\n".join(known))
+        elif removes_spaces and loom_ids(str(loom_bin), str(path), remove_extra_spaces(text).encode(),
+                                         True, False) == want:
+            spaces.append(t.name)
+        else:
+            unexplained.append(mismatch(t, loom[t.name], want, "spm"))
+    print(f"\n{pair}: SentencePiece differs from Loom and llama.cpp (which agree) on "
+          f"{len(spaces) + len(unexplained)} of {len(texts)} texts;\n  explained by "
+          f"SentencePiece's removal of extra spaces ({len(spaces)}): {', '.join(spaces)}\n"
+          f"  other ({len(unexplained)}):\n" + "\n".join(unexplained))
     assert not failures, report(f"{pair}: Loom differs from both SentencePiece and llama.cpp",
                                 failures)
-    assert len(known) <= allowed, report(f"{pair}: too many SentencePiece differences", known)
+    assert len(unexplained) <= SPM_UNEXPLAINED_ALLOWED, report(
+        f"{pair}: too many SentencePiece differences", unexplained)
 
 
 # ---- (d) pieces and the round trip -------------------------------------------------------------
 
 PIECE_TEXTS = ["hello", "special-mixed", "special-gemma-turn", "special-phi3", "special-unk",
                "special-deepseek", "cjk", "emoji-zwj", "combining", "invalid-mixed",
-               "byte-token-text", "sentencepiece-space", "code-python", "spaces-newlines"]
+               "byte-token-text", "sentencepiece-space", "code-python", "spaces-newlines",
+               "random-1234-10", "random-1234-11"]
 
 
 def display(piece: bytes) -> str:
@@ -497,33 +555,33 @@ def display(piece: bytes) -> str:
 
 @pytest.mark.parametrize("name", VOCABS)
 def test_pieces_match_llamacpp(loom_bin, vocab_path, name):
-    """Each token's piece (control tokens rendered) is llama.cpp's piece with special=True:
-    in JSON, invalid UTF-8 (a byte token, half a character) becomes U+FFFD as Python's
-    decode(errors="replace") does; `--format pieces` escapes it byte by byte."""
+    """Each token's piece is llama.cpp's llama_token_to_piece with special=True (control
+    tokens rendered), for the tokens of PIECE_TEXTS joined by a control token, with
+    add_special and parse_special. In JSON, invalid UTF-8 (a byte token, part of a
+    character) becomes U+FFFD as Python's decode(errors="replace") does; `--format pieces`
+    escapes it byte by byte. The ids themselves are compared in the tests above."""
     path = vocab_path(name)
     ref = reference(str(path))
+    _, sep = ref.separator()
+    data = sep.join(TEXT_BY_NAME[n].data for n in PIECE_TEXTS)
+    tokens = loom_json(loom_bin, path, data, True, True)
+    shown = loom_pieces_format(loom_bin, path, data, True, True)
+    assert [i for i, _ in shown] == [tok["id"] for tok in tokens]
     failures = []
-    for text_name in PIECE_TEXTS:
-        t = TEXT_BY_NAME[text_name]
-        tokens = loom_json(loom_bin, path, t.data, True, True)
-        shown = loom_pieces_format(loom_bin, path, t.data, True, True)
-        ids = [tok["id"] for tok in tokens]
-        assert ids == list(loom_ids(str(loom_bin), str(path), t.data, True, True)), t.label()
-        assert [i for i, _ in shown] == ids, t.label()
-        for tok, (_, shown_piece) in zip(tokens, shown):
-            want = ref.piece(tok["id"], special=True)
-            if tok["piece"] != want.decode("utf-8", errors="replace"):
-                failures.append(f"  {t.name}: id {tok['id']} json piece {tok['piece']!r}, "
-                                f"llama.cpp {want!r}")
-            if shown_piece != display(want):
-                failures.append(f"  {t.name}: id {tok['id']} pieces-format {shown_piece!r}, "
-                                f"expected {display(want)!r} (llama.cpp {want!r})")
+    for tok, (_, shown_piece) in zip(tokens, shown):
+        want = ref.piece(tok["id"], special=True)
+        if tok["piece"] != want.decode("utf-8", errors="replace"):
+            failures.append(f"  id {tok['id']}: json piece {tok['piece']!r}, llama.cpp {want!r}")
+        if shown_piece != display(want):
+            failures.append(f"  id {tok['id']}: pieces-format {shown_piece!r}, expected "
+                            f"{display(want)!r} (llama.cpp {want!r})")
     assert not failures, report(f"{name} pieces", sorted(set(failures)))
 
 
 def loom_piece_bytes(loom_bin, path, data) -> list:
     """Loom's pieces of data (no BOS, no special parsing) as bytes: the JSON piece, or where
-    JSON had to replace invalid UTF-8, the bytes `--format pieces` escaped."""
+    JSON had to replace invalid UTF-8 (byte tokens of a character the vocabulary lacks), the
+    bytes `--format pieces` escaped."""
     tokens = loom_json(loom_bin, path, data, False, False)
     shown = None
     pieces = []
@@ -539,25 +597,39 @@ def loom_piece_bytes(loom_bin, path, data) -> list:
     return pieces
 
 
+# Round trip one by one: the edge texts on the quick vocabularies, a few on Gemma 3 (262k
+# tokens take longer to load); then every valid text at once on each.
+ROUND_TRIP_GEMMA = ["empty", "space", "two-spaces", "newline", "leading-space", "both-spaces",
+                    "hello", "cjk", "emoji-zwj", "sentencepiece-space", "special-gemma-turn"]
+
+
 @pytest.mark.parametrize("name", SPM_VOCABS)
 def test_pieces_round_trip(loom_bin, vocab_path, name):
-    """Concatenated pieces give back the text, plus the leading space SentencePiece adds
-    when tokenizer.ggml.add_space_prefix is true (the default; false for Gemma 3)."""
+    """Concatenated pieces (no BOS, no special parsing) give back the text, with
+      - one space more in front when tokenizer.ggml.add_space_prefix is true (the default
+        for "llama" vocabularies; Gemma 3's file sets it false), none for an empty text;
+      - U+2581 (SentencePiece's space mark) written in the text coming back as a space:
+        the pieces cannot tell it from an escaped space (llama.cpp's pieces do the same,
+        see test_pieces_match_llamacpp on "sentencepiece-space")."""
     path = vocab_path(name)
-    add_space_prefix = metadata(path).get("tokenizer.ggml.add_space_prefix", True)
-    texts = [t for t in TEXTS if t.valid_utf8 and t.kind != tokenizer_texts.LONG]
-    if name == "DEFAULT_MODEL":  # a slower vocabulary to load: the edge texts only
-        texts = [t for t in texts if t.kind == tokenizer_texts.EDGE]
+    prefix = reference(str(path)).llama.metadata.get("tokenizer.ggml.add_space_prefix", "true") == "true"
+    valid = [t for t in TEXTS if t.valid_utf8 and t.kind != tokenizer_texts.LONG]
+    if name == "DEFAULT_MODEL":
+        texts = [TEXT_BY_NAME[n] for n in ROUND_TRIP_GEMMA]
+    else:
+        texts = [t for t in valid if t.kind == tokenizer_texts.EDGE]
+    texts.append(tokenizer_texts.Text("all-valid-texts", b"".join(t.data for t in valid)))
     with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-        pieces = dict(zip([t.name for t in texts],
-                          pool.map(lambda t: loom_piece_bytes(loom_bin, path, t.data), texts)))
+        pieces = list(pool.map(lambda t: loom_piece_bytes(loom_bin, path, t.data), texts))
     failures = []
-    for t in texts:
-        want = (b" " if add_space_prefix and t.data else b"") + t.data
-        got = b"".join(pieces[t.name])
+    for t, p in zip(texts, pieces):
+        want = (b" " if prefix and t.data else b"") + t.data.replace("\u2581".encode(), b" ")
+        got = b"".join(p)
         if got != want:
-            failures.append(f"  {t.label()}\n    pieces give {got[:120]!r}")
-    assert not failures, report(f"{name} round trip", failures)
+            i = first_difference(got, want)
+            failures.append(f"  {t.label()}\n    first difference at byte {i}: pieces give "
+                            f"{got[max(0, i - 30):i + 50]!r}\n    expected {want[max(0, i - 30):i + 50]!r}")
+    assert not failures, report(f"{name} round trip (add_space_prefix {prefix})", failures)
 
 
 # ---- (e) errors ------------------------------------------------------------------------------
@@ -588,7 +660,18 @@ def test_gguf_without_tokenizer(loom_bin, tmp_path):
     assert str(path) in message and "tokenizer" in message
 
 
-def test_wordpiece_is_not_implemented(loom_bin, fixtures_dir):
-    path = fixtures_dir / "vocab/ggml-vocab-bert-bge.gguf"
+@pytest.mark.parametrize("model", ["t5", "rwkv", "no-such-model"])
+def test_unsupported_tokenizer_model(loom_bin, fixtures_dir, tmp_path, model):
+    """A tokenizer.ggml.model Loom does not implement (t5 = Unigram and rwkv are real ones)."""
+    path = tmp_path / f"model-{model}.gguf"
+    gguf_with_string(fixtures_dir / "vocab/ggml-vocab-llama-spm.gguf", path, "tokenizer.ggml.model", model)
     message = assert_one_error_line(run([loom_bin, "tokenize", "-m", path, "hello"]))
-    assert str(path) in message and '"bert"' in message and "not implemented" in message
+    assert str(path) in message and f'"{model}"' in message and "tokenizer.ggml.model" in message
+
+
+def test_model_without_vocabulary(loom_bin, fixtures_dir, tmp_path):
+    """tokenizer.ggml.model = "no_vocab" (llama.cpp's LLAMA_VOCAB_TYPE_NONE)."""
+    path = tmp_path / "no-vocab.gguf"
+    gguf_with_string(fixtures_dir / "vocab/ggml-vocab-llama-spm.gguf", path, "tokenizer.ggml.model", "no_vocab")
+    message = assert_one_error_line(run([loom_bin, "tokenize", "-m", path, "hello"]))
+    assert str(path) in message and '"no_vocab"' in message

@@ -8,8 +8,8 @@
 import dataclasses
 import random
 
-# Texts of the kind "edge" are compared one by one in every mode; the rest are also
-# compared in one batched run per vocabulary (see test_tokenizer.py). Keep the corpus
+# Texts of the kind "edge" are also compared one by one (with add_special); all of them are
+# compared in one joined run per vocabulary (see test_tokenizer.py). Keep the corpus
 # small: the suite runs one `loom tokenize` process per text and vocabulary.
 EDGE = "edge"
 BULK = "bulk"

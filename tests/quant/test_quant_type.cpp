@@ -5,7 +5,9 @@
 // its NMSE bound below (a missing bound fails the test).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <string>
