@@ -215,6 +215,13 @@ std::string py_format(const std::string& fmt, const Args& args, size_t line) {
     return out;
 }
 
+// A number argument (bools count as 0/1); anything else is a template error.
+double number_of(const Value& v, size_t line, std::string_view what) {
+    if (v.is_number()) return v.as_number();
+    if (v.is_bool()) return v.as_bool() ? 1.0 : 0.0;
+    template_error(line, std::string(what) + ": expected a number, got " + v.type_name());
+}
+
 // printf-style "%s" % value (the format filter and the % operator).
 std::string percent_format(const std::string& fmt, const List& values, size_t line) {
     std::string out;
@@ -238,11 +245,12 @@ std::string percent_format(const std::string& fmt, const List& values, size_t li
             case 'r': out += v.repr(); break;
             case 'd':
             case 'i':
-                std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v.is_float() ? static_cast<int64_t>(v.as_number()) : v.is_bool() ? v.as_bool() : v.as_int()));
+                std::snprintf(buf, sizeof buf, "%lld",
+                              static_cast<long long>(v.is_int() ? v.as_int() : static_cast<int64_t>(number_of(v, line, "%d format"))));
                 out += buf;
                 break;
             case 'f':
-                std::snprintf(buf, sizeof buf, "%f", v.as_number());
+                std::snprintf(buf, sizeof buf, "%f", number_of(v, line, "%f format"));
                 out += buf;
                 break;
             default:
@@ -427,18 +435,19 @@ Value f_abs(Interpreter&, const Value& v, Args&, size_t line) {
     template_error(line, "bad operand type for abs(): '" + v.type_name() + "'");
 }
 
-Value f_round(Interpreter&, const Value& v, Args& a, size_t) {
+Value f_round(Interpreter&, const Value& v, Args& a, size_t line) {
     int64_t precision = to_int(a.get(0, "precision", Value(int64_t{0})), 0);
     std::string method = a.get(1, "method", Value("common")).str();
     if (method == "common") {
         // Python's round(): correctly rounded on the exact binary value, ties to even;
         // printf does exactly that.
         char buf[512];
-        std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(std::clamp<int64_t>(precision, 0, 300)), v.as_number());
+        std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(std::clamp<int64_t>(precision, 0, 300)),
+                      number_of(v, line, "round"));
         return Value(std::strtod(buf, nullptr));
     }
     double scale = std::pow(10.0, static_cast<double>(precision));
-    double x = v.as_number() * scale;
+    double x = number_of(v, line, "round") * scale;
     return Value((method == "ceil" ? std::ceil(x) : std::floor(x)) / scale);
 }
 
@@ -447,10 +456,11 @@ Value f_sum(Interpreter& in, const Value& v, Args& a, size_t line) {
     Value total = a.get(1, "start", Value(int64_t{0}));
     for (const Value& item : iterate(v, line)) {
         Value x = attribute.is_undefined() ? item : in.get_attr(item, attribute.str(), line);
-        if (total.is_int() && x.is_int()) {
-            total = Value(total.as_int() + x.as_int());
+        int64_t sum = 0;
+        if (total.is_int() && x.is_int() && !__builtin_add_overflow(total.as_int(), x.as_int(), &sum)) {
+            total = Value(sum);
         } else {
-            total = Value(total.as_number() + x.as_number());
+            total = Value(number_of(total, line, "sum") + number_of(x, line, "sum"));
         }
     }
     return total;

@@ -3,6 +3,7 @@
 #include "jinja/interpreter.h"
 
 #include <cmath>
+#include <variant>
 
 #include "core/error.h"
 #include "jinja/lexer.h"
@@ -651,7 +652,13 @@ std::string Template::render(const Dict& context, const RenderOptions& options) 
     for (const auto& [k, v] : context.entries()) scope->set(k.str(), v);
     Interpreter interpreter(options);
     std::string out;
-    interpreter.render(*body_, scope, out);
+    try {
+        interpreter.render(*body_, scope, out);
+    } catch (const std::bad_variant_access&) {
+        // Safety net: a builtin met a value type it did not check for. Still an error for
+        // this template, never a crash of the process.
+        throw Error(ErrorCode::Format, "template error: an operation got a value of the wrong type");
+    }
     return out;
 }
 

@@ -36,6 +36,13 @@ TEST(JinjaErrors, RuntimeErrors) {
     EXPECT_NE(error_of("{{ [1] | map('upper') | length }}").find("has no len()"), std::string::npos);
 }
 
+TEST(JinjaErrors, FiltersCheckTheirArgumentTypes) {
+    // Regression (fuzzer): these threw std::bad_variant_access and ended the process.
+    EXPECT_NE(error_of("{{ ['a', 'b'] | sum }}").find("sum: expected a number, got str"), std::string::npos);
+    EXPECT_NE(error_of("{{ 'x' | round }}").find("round: expected a number"), std::string::npos);
+    EXPECT_NE(error_of("{{ '%d' | format('x') }}").find("expected a number"), std::string::npos);
+}
+
 TEST(JinjaErrors, CyclesDoNotLeak) {
     // Run under the ASan build, LeakSanitizer fails this test if either cycle leaks.
     EXPECT_EQ(render("{% set ns = namespace(a=1) %}{% set ns.me = ns %}{{ ns.me.a }}"), "1");
