@@ -664,6 +664,7 @@ bool t_odd(Interpreter&, const Value& v, Args&, size_t) { return v.is_int() && (
 bool t_even(Interpreter&, const Value& v, Args&, size_t) { return v.is_int() && (v.as_int() % 2) == 0; }
 bool t_divisibleby(Interpreter&, const Value& v, Args& a, size_t) {
     int64_t d = to_int(a.get(0, "num"), 0);
+    if (d == -1 || d == 1) return v.is_int();  // also avoids INT64_MIN % -1
     return d != 0 && v.is_int() && v.as_int() % d == 0;
 }
 bool t_in(Interpreter&, const Value& v, Args& a, size_t line) {
