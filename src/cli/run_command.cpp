@@ -32,6 +32,7 @@ struct RunArgs {
     int32_t threads = 0;
     bool echo = false;
     bool verbose = false;
+    std::string logits_out;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -59,6 +60,8 @@ CommandRun setup_run(CLI::App& app) {
         ->check(CLI::Range(0, 1024));
     app.add_flag("--echo", args->echo, "Print the prompt before the continuation");
     app.add_flag("--verbose", args->verbose, "More load and timing detail on stderr");
+    app.add_option("--logits-out", args->logits_out,
+                   "Write the logits after the prompt (n_vocab float32, little-endian) to this file");
     return [args, &app](Io& io) {
         std::string prompt = args->prompt;
         if (!args->file.empty()) {
@@ -98,6 +101,11 @@ CommandRun setup_run(CLI::App& app) {
         auto t_prompt = std::chrono::steady_clock::now();
         std::span<const float> logits = ctx.decode(ids);
         double prompt_s = seconds_since(t_prompt);
+        if (!args->logits_out.empty()) {
+            std::ofstream out(args->logits_out, std::ios::binary);
+            out.write(reinterpret_cast<const char*>(logits.data()), static_cast<std::streamsize>(logits.size_bytes()));
+            if (!out) throw Error(ErrorCode::Io, args->logits_out + ": cannot write");
+        }
 
         tokenizer::StreamDecoder stream;
         auto t_gen = std::chrono::steady_clock::now();

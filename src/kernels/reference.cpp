@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "quant/float_types.h"
 #include "quant/quant_type.h"
 
 namespace loom::kernels {
@@ -86,5 +87,15 @@ void softmax(float* x, int64_t n) noexcept {
 }
 
 float silu(float x) noexcept { return x / (1.0f + std::exp(-x)); }
+
+float gelu_tanh(float x) noexcept {
+    if (x <= -10.0f) return 0.0f;
+    if (x >= 10.0f) return x;
+    constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+    constexpr float kCoefA = 0.044715f;
+    const float h = quant::fp16_to_fp32(quant::fp32_to_fp16(x));
+    const float g = 0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + kCoefA * h * h)));
+    return quant::fp16_to_fp32(quant::fp32_to_fp16(g));
+}
 
 }  // namespace loom::kernels

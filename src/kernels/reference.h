@@ -33,6 +33,9 @@ void rope(float* head, int64_t n_rot, int64_t pos, float freq_base, bool neox) n
 void softmax(float* x, int64_t n) noexcept;
 
 float silu(float x) noexcept;
+// GELU, tanh approximation, as ggml evaluates it on the CPU: through a table over all
+// fp16 inputs (x rounded to fp16, result rounded to fp16), identity above 10, 0 below -10.
+float gelu_tanh(float x) noexcept;
 
 // Whether the quant table can compute with this tensor type.
 bool can_compute(gguf::GgmlType type);

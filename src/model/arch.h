@@ -14,6 +14,11 @@ enum class RopeStyle {
     Neox,  // rotate halves (x[i], x[i + n_rot/2]): qwen2/3, gemma, phi3
 };
 
+enum class FfnActivation {
+    Silu,      // SwiGLU: silu(gate) * up
+    GeluTanh,  // GeGLU: gelu_tanh(gate) * up (ggml's fp16-table GELU)
+};
+
 struct ArchSpec {
     std::string_view name;  // general.architecture
     RopeStyle rope;
@@ -21,6 +26,13 @@ struct ArchSpec {
     bool qk_norm;        // blk.N.attn_{q,k}_norm.weight: RMSNorm per head before RoPE
     bool output_tied;    // output.weight may be absent: use token_embd.weight
     float default_rms_eps;
+    FfnActivation ffn_activation = FfnActivation::Silu;
+    bool embed_scale = false;   // token embeddings times sqrt(n_embd) (Gemma)
+    bool post_norms = false;    // blk.N.post_attention_norm / post_ffw_norm after each sub-block
+    // Sliding-window layers: with a period p > 0, layer il uses the local window unless
+    // il % p == p - 1 (Gemma 3: five local layers, then one global).
+    uint32_t swa_period = 0;
+    float default_rope_freq_base_swa = 10000.0f;  // RoPE base of the local layers
 };
 
 // The spec for general.architecture, or nullptr.

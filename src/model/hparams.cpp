@@ -50,6 +50,10 @@ HParams load_hparams(const gguf::GgufFile& file, const ArchSpec& spec) {
     }
     h.rms_eps = static_cast<float>(file.find_float(p + "attention.layer_norm_rms_epsilon").value_or(spec.default_rms_eps));
     h.rope_freq_base = static_cast<float>(file.find_float(p + "rope.freq_base").value_or(10000.0));
+    h.rope_freq_base_swa = static_cast<float>(
+        file.find_float(p + "rope.freq_base_swa").value_or(spec.default_rope_freq_base_swa));
+    h.swa_period = spec.swa_period;
+    if (spec.swa_period != 0) h.n_swa = optional(file, p + "attention.sliding_window", 0);
     return h;
 }
 

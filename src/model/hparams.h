@@ -24,6 +24,11 @@ struct HParams {
     uint32_t n_rot = 0;       // dimensions rotated by RoPE
     float rms_eps = 1e-5f;
     float rope_freq_base = 10000.0f;
+    float rope_freq_base_swa = 10000.0f;  // local (sliding-window) layers
+    uint32_t n_swa = 0;                   // sliding window in tokens; 0: none
+    uint32_t swa_period = 0;
+
+    bool is_swa(uint32_t il) const { return swa_period != 0 && n_swa != 0 && il % swa_period != swa_period - 1; }
 
     uint32_t n_embd_q() const { return n_head * head_dim; }
     uint32_t n_embd_k() const { return n_head_kv * head_dim; }

@@ -7,10 +7,11 @@
 namespace loom::model {
 namespace arch {
 extern const ArchSpec kLlama;
+extern const ArchSpec kGemma3;
 }  // namespace arch
 
 namespace {
-const std::array<const ArchSpec*, 1> kArchs = {&arch::kLlama};
+const std::array<const ArchSpec*, 2> kArchs = {&arch::kLlama, &arch::kGemma3};
 }  // namespace
 
 std::span<const ArchSpec* const> all_archs() { return kArchs; }

@@ -63,6 +63,10 @@ Weights bind_weights(const gguf::GgufFile& file, const ArchSpec& spec, HParams& 
             l.k_norm = bind(file, b + "attn_k_norm.weight", {h.head_dim});
         }
         l.ffn_norm = bind(file, b + "ffn_norm.weight", {h.n_embd});
+        if (spec.post_norms) {
+            l.attn_post_norm = bind(file, b + "post_attention_norm.weight", {h.n_embd});
+            l.ffn_post_norm = bind(file, b + "post_ffw_norm.weight", {h.n_embd});
+        }
         l.ffn_gate = bind(file, b + "ffn_gate.weight", {h.n_embd, h.n_ff});
         l.ffn_up = bind(file, b + "ffn_up.weight", {h.n_embd, h.n_ff});
         l.ffn_down = bind(file, b + "ffn_down.weight", {h.n_ff, h.n_embd});

@@ -19,7 +19,9 @@ struct LayerWeights {
     Tensor bq = nullptr, bk = nullptr, bv = nullptr;  // [n_embd_q|k|v], qkv_bias only
     Tensor q_norm = nullptr, k_norm = nullptr;        // [head_dim], qk_norm only
     Tensor wo = nullptr;                            // [n_head * head_dim_v, n_embd]
+    Tensor attn_post_norm = nullptr;                // [n_embd], post_norms only
     Tensor ffn_norm = nullptr;                      // [n_embd]
+    Tensor ffn_post_norm = nullptr;                 // [n_embd], post_norms only
     Tensor ffn_gate = nullptr, ffn_up = nullptr;    // [n_embd, n_ff]
     Tensor ffn_down = nullptr;                      // [n_ff, n_embd]
 };

@@ -51,7 +51,8 @@ Context::Context(std::shared_ptr<const model::Model> model, uint32_t n_ctx)
     for (const model::LayerWeights& l : w.layers) {
         layer_floats_.push_back(LayerFloats{floats_of(l.attn_norm), floats_of(l.ffn_norm), floats_of(l.bq),
                                             floats_of(l.bk), floats_of(l.bv), floats_of(l.q_norm),
-                                            floats_of(l.k_norm)});
+                                            floats_of(l.k_norm), floats_of(l.attn_post_norm),
+                                            floats_of(l.ffn_post_norm)});
     }
     output_norm_ = floats_of(w.output_norm);
 }
@@ -84,9 +85,17 @@ void Context::forward(TokenId token, uint32_t pos, bool want_logits) {
     const float kq_scale = 1.0f / std::sqrt(static_cast<float>(h.head_dim));
 
     kernels::dequantize_row(*w.tok_embd, token, x_.data());
+    if (arch.embed_scale) {
+        const float scale = std::sqrt(static_cast<float>(h.n_embd));
+        for (float& v : x_) v *= scale;
+    }
     for (uint32_t il = 0; il < h.n_layer; ++il) {
         const model::LayerWeights& l = w.layers[il];
         const LayerFloats& f = layer_floats_[il];
+        const bool swa = h.is_swa(il);
+        const float freq_base = swa ? h.rope_freq_base_swa : h.rope_freq_base;
+        // Keys this position may attend to: all before it, or the last n_swa on local layers.
+        const uint32_t first = swa && pos + 1 > h.n_swa ? pos + 1 - h.n_swa : 0;
         // Attention.
         kernels::rms_norm(x_.data(), f.attn_norm.data(), xn_.data(), h.n_embd, h.rms_eps);
         kernels::matvec(*l.wq, xn_.data(), q_.data(), act_.data());
@@ -100,12 +109,12 @@ void Context::forward(TokenId token, uint32_t pos, bool want_logits) {
         for (uint32_t hd = 0; hd < h.n_head; ++hd) {
             float* qh = q_.data() + static_cast<size_t>(hd) * h.head_dim;
             if (arch.qk_norm) kernels::rms_norm(qh, f.q_norm.data(), qh, h.head_dim, h.rms_eps);
-            kernels::rope(qh, h.n_rot, pos, h.rope_freq_base, neox);
+            kernels::rope(qh, h.n_rot, pos, freq_base, neox);
         }
         for (uint32_t hd = 0; hd < h.n_head_kv; ++hd) {
             float* kh = k_.data() + static_cast<size_t>(hd) * h.head_dim;
             if (arch.qk_norm) kernels::rms_norm(kh, f.k_norm.data(), kh, h.head_dim, h.rms_eps);
-            kernels::rope(kh, h.n_rot, pos, h.rope_freq_base, neox);
+            kernels::rope(kh, h.n_rot, pos, freq_base, neox);
         }
         round_to_f16(q_.data(), q_.size());
         round_to_f16(k_.data(), k_.size());
@@ -117,29 +126,39 @@ void Context::forward(TokenId token, uint32_t pos, bool want_logits) {
         for (uint32_t hd = 0; hd < h.n_head; ++hd) {
             const float* qh = q_.data() + static_cast<size_t>(hd) * h.head_dim;
             const uint32_t kvh = hd / group;
-            for (uint32_t t = 0; t <= pos; ++t) {
+            for (uint32_t t = first; t <= pos; ++t) {
                 const float* kt = k_layer + static_cast<size_t>(t) * h.n_embd_k() + static_cast<size_t>(kvh) * h.head_dim;
                 float dot = 0.0f;
                 for (uint32_t i = 0; i < h.head_dim; ++i) dot += qh[i] * kt[i];
                 att_scores_[t] = dot * kq_scale;
             }
-            kernels::softmax(att_scores_.data(), pos + 1);
-            round_to_f16(att_scores_.data(), pos + 1);
+            kernels::softmax(att_scores_.data() + first, pos + 1 - first);
+            round_to_f16(att_scores_.data() + first, pos + 1 - first);
             float* out = attn_.data() + static_cast<size_t>(hd) * h.head_dim_v;
             std::fill(out, out + h.head_dim_v, 0.0f);
-            for (uint32_t t = 0; t <= pos; ++t) {
+            for (uint32_t t = first; t <= pos; ++t) {
                 const float* vt = v_layer + static_cast<size_t>(t) * h.n_embd_v() + static_cast<size_t>(kvh) * h.head_dim_v;
                 for (uint32_t i = 0; i < h.head_dim_v; ++i) out[i] += att_scores_[t] * vt[i];
             }
         }
         kernels::matvec(*l.wo, attn_.data(), ffn_out_.data(), act_.data());
+        if (arch.post_norms) {
+            kernels::rms_norm(ffn_out_.data(), f.attn_post_norm.data(), ffn_out_.data(), h.n_embd, h.rms_eps);
+        }
         for (uint32_t i = 0; i < h.n_embd; ++i) x_[i] += ffn_out_[i];
         // Feed-forward (SwiGLU).
         kernels::rms_norm(x_.data(), f.ffn_norm.data(), xn_.data(), h.n_embd, h.rms_eps);
         kernels::matvec(*l.ffn_gate, xn_.data(), gate_.data(), act_.data());
         kernels::matvec(*l.ffn_up, xn_.data(), up_.data(), act_.data());
-        for (uint32_t i = 0; i < h.n_ff; ++i) gate_[i] = kernels::silu(gate_[i]) * up_[i];
+        if (arch.ffn_activation == model::FfnActivation::GeluTanh) {
+            for (uint32_t i = 0; i < h.n_ff; ++i) gate_[i] = kernels::gelu_tanh(gate_[i]) * up_[i];
+        } else {
+            for (uint32_t i = 0; i < h.n_ff; ++i) gate_[i] = kernels::silu(gate_[i]) * up_[i];
+        }
         kernels::matvec(*l.ffn_down, gate_.data(), ffn_out_.data(), act_.data());
+        if (arch.post_norms) {
+            kernels::rms_norm(ffn_out_.data(), f.ffn_post_norm.data(), ffn_out_.data(), h.n_embd, h.rms_eps);
+        }
         for (uint32_t i = 0; i < h.n_embd; ++i) x_[i] += ffn_out_[i];
     }
     if (!want_logits) return;

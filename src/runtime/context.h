@@ -46,7 +46,7 @@ private:
     std::vector<uint8_t> act_;  // activations converted to the weights' dot partner type
     // Norm weights and biases as floats, per layer: decoded once.
     struct LayerFloats {
-        std::vector<float> attn_norm, ffn_norm, bq, bk, bv, q_norm, k_norm;
+        std::vector<float> attn_norm, ffn_norm, bq, bk, bv, q_norm, k_norm, attn_post_norm, ffn_post_norm;
     };
     std::vector<LayerFloats> layer_floats_;
     std::vector<float> output_norm_;
