@@ -21,7 +21,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # ---- Debian packages ---------------------------------------------------------------
 apt_packages=(build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev
               libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
-              libpcre2-dev libutf8proc-dev
+              libpcre2-dev libutf8proc-dev libreadline-dev
               python3 python3-venv python3-pip)
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/build_info.h"
+#include "cli/chat_command.h"
 #include "cli/inspect_command.h"
 #include "cli/run_command.h"
 #include "cli/template_command.h"
@@ -17,8 +18,9 @@
 namespace loom::cli {
 namespace {
 
-constexpr std::array<Command, 4> kCommands = {{
+constexpr std::array<Command, 5> kCommands = {{
     {"run", "Generate text from a prompt, streamed", setup_run},
+    {"chat", "Chat with a model through its chat template", setup_chat},
     {"inspect", "Show the metadata and tensors of a GGUF file", setup_inspect},
     {"template", "Render a chat template for a conversation, exactly as the model sees it",
      setup_template},

@@ -10,6 +10,7 @@
 // outside the vocabulary.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <span>
 #include <vector>
@@ -27,6 +28,9 @@ public:
     // Appends tokens to the sequence; returns the logits after the last one.
     std::span<const float> decode(std::span<const TokenId> tokens);
     void reset() { n_past_ = 0; }
+    // Keeps the first n tokens of the sequence (their KV entries stay valid); later
+    // tokens are forgotten. For reusing a shared prefix between turns.
+    void truncate(uint32_t n) { n_past_ = std::min(n_past_, n); }
 
     uint32_t n_past() const { return n_past_; }
     uint32_t n_ctx() const { return n_ctx_; }
