@@ -18,6 +18,7 @@
 
 #include "cli/default_model.h"
 #include "cli/json_value.h"
+#include "cli/sampler_options.h"
 #include "core/error.h"
 #include "jinja/template.h"
 #include "model/model.h"
@@ -69,9 +70,7 @@ public:
     ChatSession(std::shared_ptr<const model::Model> model, jinja::Template tmpl, const ChatArgs& args,
                 uint32_t n_ctx)
         : model_(std::move(model)), tmpl_(std::move(tmpl)), args_(args), ctx_(model_, n_ctx) {
-        runtime::SamplerParams sp = args.sampler;
-        sp.seed = args.seed >= 0 ? static_cast<uint64_t>(args.seed) : std::random_device{}();
-        sampler_ = std::make_unique<runtime::Sampler>(sp);
+        sampler_ = std::make_unique<runtime::Sampler>(resolve_seed(args.sampler, args.seed));
         const tokenizer::Vocab& v = model_->tokenizer().vocab();
         if (v.contains(v.special().bos)) bos_ = v.text(v.special().bos);
         if (v.contains(v.special().eos)) eos_ = v.text(v.special().eos);
@@ -211,11 +210,7 @@ CommandRun setup_chat(CLI::App& app) {
     app.add_option("--chat-template", args->template_file, "Jinja chat template file (default: the model's)");
     app.add_option("--system", args->system, "System message");
     app.add_option("-n,--n-predict", args->n_predict, "Most tokens per reply (-1: no limit)")->check(CLI::Range(-1, 1 << 24));
-    app.add_option("--temp", args->sampler.temperature, "Temperature; 0 is greedy")->check(CLI::Range(0.0, 100.0));
-    app.add_option("--top-k", args->sampler.top_k, "Top-k (0: off)")->check(CLI::Range(0, 1 << 24));
-    app.add_option("--top-p", args->sampler.top_p, "Top-p (1: off)")->check(CLI::Range(0.0, 1.0));
-    app.add_option("--min-p", args->sampler.min_p, "Min-p (0: off)")->check(CLI::Range(0.0, 1.0));
-    app.add_option("-s,--seed", args->seed, "RNG seed (default: random)");
+    add_sampler_options(app, args->sampler, args->seed);
     app.add_option("-c,--ctx-size", args->n_ctx, "Context size (default: min(4096, trained))")->check(CLI::Range(0, 1 << 24));
     return [args](Io& io) {
         std::string path = args->model.empty() ? default_model_path() : args->model;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli/default_model.h"
+#include "cli/sampler_options.h"
 #include "core/error.h"
 #include "model/model.h"
 #include "runtime/context.h"
@@ -48,11 +49,7 @@ CommandRun setup_run(CLI::App& app) {
     app.add_option("-f,--file", args->file, "Read the prompt from this file");
     app.add_option("-n,--n-predict", args->n_predict, "Tokens to generate (-1: until end of generation or context)")
         ->check(CLI::Range(-1, 1 << 24));
-    app.add_option("--temp", args->sampler.temperature, "Temperature; 0 is greedy")->check(CLI::Range(0.0, 100.0));
-    app.add_option("--top-k", args->sampler.top_k, "Top-k (0: off)")->check(CLI::Range(0, 1 << 24));
-    app.add_option("--top-p", args->sampler.top_p, "Top-p (1: off)")->check(CLI::Range(0.0, 1.0));
-    app.add_option("--min-p", args->sampler.min_p, "Min-p (0: off)")->check(CLI::Range(0.0, 1.0));
-    app.add_option("-s,--seed", args->seed, "RNG seed (default: random)");
+    add_sampler_options(app, args->sampler, args->seed);
     app.add_option("-c,--ctx-size", args->n_ctx, "Context size in tokens (default: min(4096, trained))")
         ->check(CLI::Range(0, 1 << 24));
     app.add_option("-t,--threads", args->threads,
@@ -85,9 +82,7 @@ CommandRun setup_run(CLI::App& app) {
                    << h.n_embd << ", n_vocab " << h.n_vocab << ") in " << seconds_since(t0) << " s, n_ctx " << n_ctx
                    << "\n";
         }
-        runtime::SamplerParams sp = args->sampler;
-        sp.seed = args->seed >= 0 ? static_cast<uint64_t>(args->seed) : std::random_device{}();
-        runtime::Sampler sampler(sp);
+        runtime::Sampler sampler(resolve_seed(args->sampler, args->seed));
 
         const tokenizer::Tokenizer& tok = model->tokenizer();
         std::vector<tokenizer::TokenId> ids = tok.encode(prompt, true, false);
