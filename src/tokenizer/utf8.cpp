@@ -59,7 +59,7 @@ void utf8_append(std::string& out, uint32_t cp) {
     }
 }
 
-constexpr uint32_t kSurrogatePlaceholder = 0xE000;
+constexpr uint32_t kSurrogateStandIn = 0xE000;
 
 std::string utf8_sanitize(std::string_view text) {
     if (utf8_is_valid(text)) return std::string(text);
@@ -67,7 +67,7 @@ std::string utf8_sanitize(std::string_view text) {
     out.reserve(text.size() + 8);
     for (size_t offset = 0; offset < text.size();) {
         uint32_t cp = utf8_decode(text, offset);
-        if (cp >= 0xD800 && cp <= 0xDFFF) cp = kSurrogatePlaceholder;  // 3 bytes, like the surrogate
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = kSurrogateStandIn;  // 3 bytes, like the surrogate
         if (cp > 0x10FFFF) cp = 0xFFFD;
         utf8_append(out, cp);
     }

@@ -31,10 +31,10 @@ size_t utf8_complete_prefix(std::string_view text);
 
 // Text a UTF-8 regex engine can match on, decoded as llama.cpp decodes it: invalid
 // sequences and values above U+10FFFF become U+FFFD; surrogate code points (which
-// llama.cpp keeps) become the private-use U+E000, same length, with their original
+// llama.cpp keeps) become the private-use U+E000 (same length), with their original
 // bytes put back by utf8_restore_surrogates on the same offsets.
 std::string utf8_sanitize(std::string_view text);
-// sanitized with each placeholder for a surrogate replaced by the surrogate's bytes
+// sanitized with each stand-in for a surrogate replaced by the surrogate's bytes
 // from the original text.
 std::string utf8_restore_surrogates(std::string_view original, std::string_view sanitized);
 

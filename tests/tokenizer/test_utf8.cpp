@@ -36,7 +36,7 @@ TEST(Utf8, SanitizeReplacesWhatRegexesCannotSee) {
     EXPECT_EQ(utf8_sanitize("ok"), "ok");
     EXPECT_EQ(utf8_sanitize("a\xff" "b"), "a\xef\xbf\xbd" "b");
     EXPECT_EQ(utf8_sanitize("\xc0\x80"), std::string("\0", 1));  // overlong decodes as llama.cpp does
-    // A surrogate becomes the same-length placeholder U+E000, and comes back on restore.
+    // A surrogate becomes the same-length stand-in U+E000, and comes back on restore.
     EXPECT_EQ(utf8_sanitize("\xed\xa0\x80"), "\xee\x80\x80");
     EXPECT_EQ(utf8_restore_surrogates("a\xffz\xed\xa0\x80", utf8_sanitize("a\xffz\xed\xa0\x80")),
               "a\xef\xbf\xbdz\xed\xa0\x80");
