@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 
+#include "cli/context_options.h"
 #include "cli/default_model.h"
 #include "cli/json_value.h"
 #include "cli/sampler_options.h"
@@ -49,7 +50,7 @@ struct ChatArgs {
     int32_t n_predict = 512;
     runtime::SamplerParams sampler;
     int64_t seed = -1;
-    uint32_t n_ctx = 0;
+    ContextArgs context;
 };
 
 struct Message {
@@ -67,9 +68,11 @@ std::string read_all(const std::string& path) {
 
 class ChatSession {
 public:
-    ChatSession(std::shared_ptr<const model::Model> model, jinja::Template tmpl, const ChatArgs& args,
-                uint32_t n_ctx)
-        : model_(std::move(model)), tmpl_(std::move(tmpl)), args_(args), ctx_(model_, n_ctx) {
+    ChatSession(std::shared_ptr<const model::Model> model, jinja::Template tmpl, const ChatArgs& args)
+        : model_(std::move(model)),
+          tmpl_(std::move(tmpl)),
+          args_(args),
+          ctx_(model_, resolve_context(args.context, model_->hparams())) {
         sampler_ = std::make_unique<runtime::Sampler>(resolve_seed(args.sampler, args.seed));
         const tokenizer::Vocab& v = model_->tokenizer().vocab();
         if (v.contains(v.special().bos)) bos_ = v.text(v.special().bos);
@@ -211,7 +214,7 @@ CommandRun setup_chat(CLI::App& app) {
     app.add_option("--system", args->system, "System message");
     app.add_option("-n,--n-predict", args->n_predict, "Most tokens per reply (-1: no limit)")->check(CLI::Range(-1, 1 << 24));
     add_sampler_options(app, args->sampler, args->seed);
-    app.add_option("-c,--ctx-size", args->n_ctx, "Context size (default: min(4096, trained))")->check(CLI::Range(0, 1 << 24));
+    add_context_options(app, args->context);
     return [args](Io& io) {
         std::string path = args->model.empty() ? default_model_path() : args->model;
         std::shared_ptr<const model::Model> model = model::Model::load(path);
@@ -226,8 +229,7 @@ CommandRun setup_chat(CLI::App& app) {
             throw Error(ErrorCode::NotFound, path + ": the model has no chat template; give one with --chat-template FILE");
         }
         jinja::Template tmpl = jinja::Template::parse(source);
-        uint32_t n_ctx = args->n_ctx != 0 ? args->n_ctx : std::min<uint32_t>(4096, model->hparams().n_ctx_train);
-        ChatSession session(model, std::move(tmpl), *args, n_ctx);
+        ChatSession session(model, std::move(tmpl), *args);
         std::signal(SIGINT, on_sigint);
         const bool tty = isatty(STDIN_FILENO) != 0;
         if (tty) io.err << "loom chat: /reset, /system TEXT, /save FILE, /load FILE, /exit; end a line with \\ to continue it\n";

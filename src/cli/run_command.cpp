@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 
+#include "cli/context_options.h"
 #include "cli/default_model.h"
 #include "cli/sampler_options.h"
 #include "core/error.h"
@@ -29,12 +30,43 @@ struct RunArgs {
     int32_t n_predict = 128;
     runtime::SamplerParams sampler;
     int64_t seed = -1;
-    uint32_t n_ctx = 0;
-    int32_t threads = 0;
+    ContextArgs context;
+    std::string tokens;  // comma-separated ids: the prompt as tokens
     bool echo = false;
     bool verbose = false;
     std::string logits_out;
+    bool logits_all = false;
 };
+
+// "1,5,9" -> ids; a malformed list is a usage error naming the bad item.
+std::vector<tokenizer::TokenId> parse_token_list(const std::string& list) {
+    std::vector<tokenizer::TokenId> ids;
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t end = list.find(',', start);
+        if (end == std::string::npos) end = list.size();
+        std::string item = list.substr(start, end - start);
+        size_t used = 0;
+        long long v = 0;
+        try {
+            v = std::stoll(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size() || v < INT32_MIN || v > INT32_MAX) {
+            throw Error(ErrorCode::InvalidArgument, "--tokens: \"" + item + "\" is not a token id");
+        }
+        ids.push_back(static_cast<tokenizer::TokenId>(v));
+        start = end + 1;
+    }
+    return ids;
+}
+
+void write_floats(const std::string& path, std::span<const float> values) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size_bytes()));
+    if (!out) throw Error(ErrorCode::Io, path + ": cannot write");
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -50,18 +82,26 @@ CommandRun setup_run(CLI::App& app) {
     app.add_option("-n,--n-predict", args->n_predict, "Tokens to generate (-1: until end of generation or context)")
         ->check(CLI::Range(-1, 1 << 24));
     add_sampler_options(app, args->sampler, args->seed);
-    app.add_option("-c,--ctx-size", args->n_ctx, "Context size in tokens (default: min(4096, trained))")
-        ->check(CLI::Range(0, 1 << 24));
-    app.add_option("-t,--threads", args->threads,
-                   "Threads (the reference path computes on one thread; accepted for compatibility)")
-        ->check(CLI::Range(0, 1024));
+    add_context_options(app, args->context);
+    app.add_option("--tokens", args->tokens, "The prompt as comma-separated token ids (instead of -p/--file)");
     app.add_flag("--echo", args->echo, "Print the prompt before the continuation");
     app.add_flag("--verbose", args->verbose, "More load and timing detail on stderr");
     app.add_option("--logits-out", args->logits_out,
                    "Write the logits after the prompt (n_vocab float32, little-endian) to this file");
+    app.add_flag("--logits-all", args->logits_all,
+                 "With --logits-out: the logits after every prompt token (n_prompt rows of n_vocab)");
     return [args, &app](Io& io) {
         std::string prompt = args->prompt;
-        if (!args->file.empty()) {
+        const bool by_tokens = app.count("--tokens") > 0;
+        if (by_tokens && (app.count("--prompt") > 0 || !args->file.empty())) {
+            throw Error(ErrorCode::InvalidArgument, "give one of -p, --file and --tokens");
+        }
+        if (args->logits_all && args->logits_out.empty()) {
+            throw Error(ErrorCode::InvalidArgument, "--logits-all needs --logits-out FILE");
+        }
+        if (by_tokens) {
+            // The prompt is given as ids.
+        } else if (!args->file.empty()) {
             if (app.count("--prompt") > 0) throw Error(ErrorCode::InvalidArgument, "give -p or --file, not both");
             std::ifstream in(args->file, std::ios::binary);
             if (!in) throw Error(ErrorCode::Io, args->file + ": cannot open");
@@ -75,17 +115,17 @@ CommandRun setup_run(CLI::App& app) {
         std::string path = args->model.empty() ? default_model_path() : args->model;
         std::shared_ptr<const model::Model> model = model::Model::load(path);
         const model::HParams& h = model->hparams();
-        uint32_t n_ctx = args->n_ctx != 0 ? args->n_ctx : std::min<uint32_t>(4096, h.n_ctx_train);
-        runtime::Context ctx(model, n_ctx);
+        runtime::Context ctx(model, resolve_context(args->context, h));
+        const uint32_t n_ctx = ctx.n_ctx();
         if (args->verbose) {
             io.err << "loom: loaded " << path << " (" << model->arch().name << ", " << h.n_layer << " layers, n_embd "
                    << h.n_embd << ", n_vocab " << h.n_vocab << ") in " << seconds_since(t0) << " s, n_ctx " << n_ctx
-                   << "\n";
+                   << ", " << ctx.n_threads() << " threads\n";
         }
         runtime::Sampler sampler(resolve_seed(args->sampler, args->seed));
 
         const tokenizer::Tokenizer& tok = model->tokenizer();
-        std::vector<tokenizer::TokenId> ids = tok.encode(prompt, true, false);
+        std::vector<tokenizer::TokenId> ids = by_tokens ? parse_token_list(args->tokens) : tok.encode(prompt, true, false);
         if (ids.empty()) throw Error(ErrorCode::InvalidArgument, "the prompt tokenizes to nothing");
         if (ids.size() >= n_ctx) {
             throw Error(ErrorCode::OutOfRange, "the prompt has " + std::to_string(ids.size()) +
@@ -94,12 +134,17 @@ CommandRun setup_run(CLI::App& app) {
         }
         if (args->echo) io.out << prompt << std::flush;
         auto t_prompt = std::chrono::steady_clock::now();
-        std::span<const float> logits = ctx.decode(ids);
+        std::span<const float> logits;
+        std::span<const float> all;
+        if (args->logits_all) {
+            all = ctx.decode_all(ids);
+            logits = all.last(h.n_vocab);
+        } else {
+            logits = ctx.decode(ids);
+        }
         double prompt_s = seconds_since(t_prompt);
         if (!args->logits_out.empty()) {
-            std::ofstream out(args->logits_out, std::ios::binary);
-            out.write(reinterpret_cast<const char*>(logits.data()), static_cast<std::streamsize>(logits.size_bytes()));
-            if (!out) throw Error(ErrorCode::Io, args->logits_out + ": cannot write");
+            write_floats(args->logits_out, args->logits_all ? all : logits);
         }
 
         tokenizer::StreamDecoder stream;

@@ -19,6 +19,12 @@ enum class FfnActivation {
     GeluTanh,  // GeGLU: gelu_tanh(gate) * up (ggml's fp16-table GELU)
 };
 
+enum class FfnKind {
+    Dense,      // ffn_gate / ffn_up / ffn_down
+    Moe,        // router ffn_gate_inp and experts ffn_{gate,up,down}_exps
+    DenseOrMoe  // Moe when {arch}.expert_count is set (llama: Mixtral converts to llama)
+};
+
 struct ArchSpec {
     std::string_view name;  // general.architecture
     RopeStyle rope;
@@ -32,7 +38,25 @@ struct ArchSpec {
     // Sliding-window layers: with a period p > 0, layer il uses the local window unless
     // il % p == p - 1 (Gemma 3: five local layers, then one global).
     uint32_t swa_period = 0;
-    float default_rope_freq_base_swa = 10000.0f;  // RoPE base of the local layers
+    // Local layers have their own RoPE: base {arch}.rope.freq_base_swa (default below)
+    // and no frequency scaling (Gemma 3). Otherwise they share the global layers' RoPE.
+    bool swa_own_rope = false;
+    float default_rope_freq_base_swa = 10000.0f;
+    // {arch}.attention.sliding_window, when set, applies to every layer (Mistral).
+    bool swa_all_layers = false;
+    // blk.N.attn_qkv [n_embd, q + k + v] may replace attn_q/k/v (phi3).
+    bool fused_qkv = false;
+    // blk.N.ffn_up holds gate and up as halves [n_embd, 2 n_ff]; no ffn_gate (phi3).
+    bool fused_gate_up = false;
+    FfnKind ffn = FfnKind::Dense;
+    // Mixture of experts: softmax over the router logits, top expert_used_count experts,
+    // their weights renormalised to sum 1 when moe_norm_weights.
+    bool moe_norm_weights = false;
+    // Expert width from {arch}.expert_feed_forward_length (else feed_forward_length).
+    bool moe_ff_from_expert_key = false;
+    // A shared expert beside the routed ones, scaled by sigmoid(ffn_gate_inp_shexp . x)
+    // (qwen2moe), width {arch}.expert_shared_feed_forward_length.
+    bool moe_shared_expert = false;
 };
 
 // The spec for general.architecture, or nullptr.

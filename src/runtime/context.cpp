@@ -1,12 +1,13 @@
-// The reference forward pass: one transformer block implementation driven by the
-// architecture's feature switches (pre-norm, attention with GQA and RoPE, SwiGLU).
+// The reference forward pass: one transformer block driven by the architecture's
+// switches (pre/post norms, attention with GQA, biases, QK norm and RoPE, dense or
+// mixture-of-experts feed-forward), evaluated a batch of tokens at a time.
 #include "runtime/context.h"
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "core/error.h"
-#include "kernels/reference.h"
 #include "quant/float_types.h"
 
 namespace loom::runtime {
@@ -26,42 +27,97 @@ std::vector<float> floats_of(const gguf::TensorInfo* t) {
     return out;
 }
 
+// Rows per chunk when splitting n_out rows over threads: about four chunks per thread.
+size_t row_grain(int64_t n_out, unsigned threads) {
+    return std::max<size_t>(1, static_cast<size_t>(n_out) / (4 * static_cast<size_t>(threads)));
+}
+
 }  // namespace
 
-Context::Context(std::shared_ptr<const model::Model> model, uint32_t n_ctx)
-    : model_(std::move(model)), n_ctx_(n_ctx) {
-    if (n_ctx_ == 0) throw Error(ErrorCode::InvalidArgument, "context size must be at least 1");
+Context::Context(std::shared_ptr<const model::Model> model, const ContextParams& params)
+    : model_(std::move(model)), params_(params), pool_(params.n_threads) {
+    if (params_.n_ctx == 0) throw Error(ErrorCode::InvalidArgument, "context size must be at least 1");
+    if (params_.n_batch == 0) throw Error(ErrorCode::InvalidArgument, "batch size must be at least 1");
     const model::HParams& h = model_->hparams();
-    k_cache_.assign(static_cast<size_t>(h.n_layer) * n_ctx_ * h.n_embd_k(), 0.0f);
-    v_cache_.assign(static_cast<size_t>(h.n_layer) * n_ctx_ * h.n_embd_v(), 0.0f);
-    size_t widest = std::max({h.n_embd, h.n_ff, h.n_embd_q(), h.n_head * h.head_dim_v});
-    x_.resize(h.n_embd);
-    xn_.resize(h.n_embd);
-    q_.resize(h.n_embd_q());
-    k_.resize(h.n_embd_k());
-    v_.resize(h.n_embd_v());
-    attn_.resize(static_cast<size_t>(h.n_head) * h.head_dim_v);
-    att_scores_.resize(n_ctx_);
-    gate_.resize(h.n_ff);
-    up_.resize(h.n_ff);
-    ffn_out_.resize(h.n_embd);
-    act_.resize(4 * widest);
-    logits_.resize(h.n_vocab);
     const model::Weights& w = model_->weights();
+    const size_t n_ctx = params_.n_ctx;
+    const size_t b = params_.n_batch;
+    k_cache_.assign(h.n_layer * n_ctx * h.n_embd_k(), 0.0f);
+    v_cache_.assign(h.n_layer * n_ctx * h.n_embd_v(), 0.0f);
+    const size_t n_qkv = size_t{h.n_embd_q()} + h.n_embd_k() + h.n_embd_v();
+    const size_t n_attn = size_t{h.n_head} * h.head_dim_v;
+    const size_t ff = std::max({size_t{h.n_ff} * (model_->arch().fused_gate_up ? 2 : 1), size_t{h.n_ff_exp},
+                                size_t{h.n_ff_shexp}});
+    x_.resize(b * h.n_embd);
+    xn_.resize(b * h.n_embd);
+    q_.resize(b * h.n_embd_q());
+    k_.resize(b * h.n_embd_k());
+    v_.resize(b * h.n_embd_v());
+    if (model_->arch().fused_qkv) qkv_.resize(b * n_qkv);
+    attn_.resize(b * n_attn);
+    ffn_out_.resize(b * h.n_embd);
+    gate_.resize(b * ff);
+    up_.resize(b * ff);
+    logits_.resize(h.n_vocab);
+    scores_.resize(pool_.size() * n_ctx);
+    rope_cs_.resize(2 * b * h.n_rot);
+    const size_t widest = std::max({size_t{h.n_embd}, ff, n_attn});
+    act_.resize(b * 4 * widest);
+    if (h.n_expert != 0) {
+        router_.resize(b * h.n_expert);
+        moe_ids_.resize(b * h.n_expert_used);
+        moe_w_.resize(b * h.n_expert_used);
+        moe_rows_.resize(b * h.n_expert_used);
+        moe_order_.resize(h.n_expert);
+        moe_x_.resize(b * h.n_embd);
+        moe_out_.resize(b * h.n_expert_used * h.n_embd);
+    }
     for (const model::LayerWeights& l : w.layers) {
         layer_floats_.push_back(LayerFloats{floats_of(l.attn_norm), floats_of(l.ffn_norm), floats_of(l.bq),
                                             floats_of(l.bk), floats_of(l.bv), floats_of(l.q_norm),
                                             floats_of(l.k_norm), floats_of(l.attn_post_norm),
-                                            floats_of(l.ffn_post_norm)});
+                                            floats_of(l.ffn_post_norm), floats_of(l.ffn_gate_inp_shexp)});
     }
     output_norm_ = floats_of(w.output_norm);
+
+    // RoPE of the global layers: scaling, YaRN and frequency factors as llama.cpp applies
+    // them; local layers of swa_own_rope architectures (Gemma 3) use their own base and
+    // no scaling.
+    using RS = model::HParams::RopeScaling;
+    ropes_.resize(2);
+    RopeSet& global = ropes_[0];
+    global.params.n_rot = h.n_rot;
+    global.params.freq_base = h.rope_freq_base;
+    global.params.freq_scale = h.rope_freq_scale;
+    global.params.attn_factor = h.rope_attn_factor;
+    global.params.neox = model_->arch().rope == model::RopeStyle::Neox;
+    if (h.rope_scaling == RS::Yarn) {
+        global.params.ext_factor = 1.0f;
+        kernels::rope_yarn_corr_dims(h.n_rot, h.n_ctx_orig, h.rope_freq_base, 32.0f, 1.0f, global.params.corr_lo,
+                                     global.params.corr_hi);
+    }
+    const model::Tensor factors = w.rope_freqs != nullptr ? w.rope_freqs
+                                  : params_.n_ctx > h.n_ctx_orig && w.rope_factors_long != nullptr
+                                      ? w.rope_factors_long
+                                      : w.rope_factors_short;
+    global.factors = floats_of(factors);
+    ropes_[1] = global;
+    if (model_->arch().swa_own_rope) {
+        RopeSet& local = ropes_[1];
+        local.params = kernels::RopeParams{};
+        local.params.n_rot = h.n_rot;
+        local.params.freq_base = h.rope_freq_base_swa;
+        local.params.neox = global.params.neox;
+        local.factors.clear();
+    }
+    for (RopeSet& r : ropes_) r.params.freq_factors = r.factors.empty() ? nullptr : r.factors.data();
 }
 
-std::span<const float> Context::decode(std::span<const TokenId> tokens) {
-    if (tokens.size() > n_ctx_ - n_past_) {
+void Context::check_tokens(std::span<const TokenId> tokens) const {
+    if (tokens.size() > params_.n_ctx - n_past_) {
         throw Error(ErrorCode::OutOfRange, "context full: " + std::to_string(n_past_) + " + " +
                                                std::to_string(tokens.size()) + " tokens exceed n_ctx " +
-                                               std::to_string(n_ctx_));
+                                               std::to_string(params_.n_ctx));
     }
     const uint32_t n_vocab = model_->hparams().n_vocab;
     for (TokenId t : tokens) {
@@ -69,101 +125,299 @@ std::span<const float> Context::decode(std::span<const TokenId> tokens) {
             throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(t) + " is outside the vocabulary");
         }
     }
-    for (size_t i = 0; i < tokens.size(); ++i) {
-        forward(tokens[i], n_past_, i + 1 == tokens.size());
-        ++n_past_;
+}
+
+std::span<const float> Context::decode(std::span<const TokenId> tokens) {
+    check_tokens(tokens);
+    for (size_t i = 0; i < tokens.size(); i += params_.n_batch) {
+        const auto n = static_cast<uint32_t>(std::min<size_t>(params_.n_batch, tokens.size() - i));
+        forward_batch(tokens.data() + i, n, false, logits_.data());
     }
     return logits_;
 }
 
-void Context::forward(TokenId token, uint32_t pos, bool want_logits) {
+std::span<const float> Context::decode_all(std::span<const TokenId> tokens) {
+    check_tokens(tokens);
+    const size_t n_vocab = model_->hparams().n_vocab;
+    all_logits_.resize(tokens.size() * n_vocab);
+    for (size_t i = 0; i < tokens.size(); i += params_.n_batch) {
+        const auto n = static_cast<uint32_t>(std::min<size_t>(params_.n_batch, tokens.size() - i));
+        forward_batch(tokens.data() + i, n, true, all_logits_.data() + i * n_vocab);
+    }
+    if (!tokens.empty()) {
+        std::copy_n(all_logits_.end() - static_cast<std::ptrdiff_t>(n_vocab), n_vocab, logits_.begin());
+    }
+    return all_logits_;
+}
+
+void Context::matmul(const kernels::Matrix& w, const float* x, size_t x_stride, uint32_t n, float* y,
+                     size_t y_stride) {
+    const size_t rb = kernels::activation_row_bytes(w.type, w.n_in);
+    pool_.for_range(n, 1, [&](size_t begin, size_t end, unsigned) {
+        for (size_t t = begin; t < end; ++t) kernels::convert_activations(w.type, x + t * x_stride, w.n_in, act_.data() + t * rb);
+    });
+    pool_.for_range(static_cast<size_t>(w.n_out), row_grain(w.n_out, pool_.size()),
+                    [&](size_t begin, size_t end, unsigned) {
+                        kernels::matmul_rows(w, act_.data(), rb, n, y, static_cast<int64_t>(y_stride),
+                                             static_cast<int64_t>(begin), static_cast<int64_t>(end));
+                    });
+}
+
+void Context::rope_tables(uint32_t n, uint32_t pos0) {
+    const uint32_t n_rot = model_->hparams().n_rot;
+    for (size_t kind = 0; kind < 2; ++kind) {
+        for (uint32_t t = 0; t < n; ++t) {
+            kernels::rope_cache(ropes_[kind].params, pos0 + t, rope_cs_.data() + (kind * params_.n_batch + t) * n_rot);
+        }
+    }
+}
+
+void Context::forward_batch(const TokenId* tokens, uint32_t n, bool all_rows, float* out) {
     const model::HParams& h = model_->hparams();
     const model::ArchSpec& arch = model_->arch();
     const model::Weights& w = model_->weights();
-    const bool neox = arch.rope == model::RopeStyle::Neox;
-    const uint32_t group = h.n_head / h.n_head_kv;
-    const float kq_scale = 1.0f / std::sqrt(static_cast<float>(h.head_dim));
+    const size_t E = h.n_embd;
+    const uint32_t pos0 = n_past_;
 
-    kernels::dequantize_row(*w.tok_embd, token, x_.data());
-    if (arch.embed_scale) {
-        const float scale = std::sqrt(static_cast<float>(h.n_embd));
-        for (float& v : x_) v *= scale;
-    }
-    for (uint32_t il = 0; il < h.n_layer; ++il) {
-        const model::LayerWeights& l = w.layers[il];
-        const LayerFloats& f = layer_floats_[il];
-        const bool swa = h.is_swa(il);
-        const float freq_base = swa ? h.rope_freq_base_swa : h.rope_freq_base;
-        // Keys this position may attend to: all before it, or the last n_swa on local layers.
-        const uint32_t first = swa && pos + 1 > h.n_swa ? pos + 1 - h.n_swa : 0;
-        // Attention.
-        kernels::rms_norm(x_.data(), f.attn_norm.data(), xn_.data(), h.n_embd, h.rms_eps);
-        kernels::matvec(*l.wq, xn_.data(), q_.data(), act_.data());
-        kernels::matvec(*l.wk, xn_.data(), k_.data(), act_.data());
-        kernels::matvec(*l.wv, xn_.data(), v_.data(), act_.data());
-        if (arch.qkv_bias) {
-            for (uint32_t i = 0; i < h.n_embd_q(); ++i) q_[i] += f.bq[i];
-            for (uint32_t i = 0; i < h.n_embd_k(); ++i) k_[i] += f.bk[i];
-            for (uint32_t i = 0; i < h.n_embd_v(); ++i) v_[i] += f.bv[i];
+    for (uint32_t t = 0; t < n; ++t) {
+        float* x = x_.data() + t * E;
+        kernels::dequantize_row(*w.tok_embd, tokens[t], x);
+        if (arch.embed_scale) {
+            const float scale = std::sqrt(static_cast<float>(h.n_embd));
+            for (size_t i = 0; i < E; ++i) x[i] *= scale;
         }
+    }
+    rope_tables(n, pos0);
+    for (uint32_t il = 0; il < h.n_layer; ++il) {
+        const LayerFloats& f = layer_floats_[il];
+        const model::LayerWeights& l = w.layers[il];
+        // Attention: pre-norm, attention, optional post-norm, residual.
+        for (uint32_t t = 0; t < n; ++t) {
+            kernels::rms_norm(x_.data() + t * E, f.attn_norm.data(), xn_.data() + t * E, h.n_embd, h.rms_eps);
+        }
+        attention_block(il, n, pos0);
+        matmul(kernels::matrix_of(*l.wo), attn_.data(), size_t{h.n_head} * h.head_dim_v, n, ffn_out_.data(), E);
+        for (uint32_t t = 0; t < n; ++t) {
+            float* o = ffn_out_.data() + t * E;
+            if (arch.post_norms) kernels::rms_norm(o, f.attn_post_norm.data(), o, h.n_embd, h.rms_eps);
+            float* x = x_.data() + t * E;
+            for (size_t i = 0; i < E; ++i) x[i] += o[i];
+        }
+        // Feed-forward: pre-norm, dense or experts, optional post-norm, residual.
+        for (uint32_t t = 0; t < n; ++t) {
+            kernels::rms_norm(x_.data() + t * E, f.ffn_norm.data(), xn_.data() + t * E, h.n_embd, h.rms_eps);
+        }
+        if (l.is_moe()) {
+            ffn_moe(il, n, ffn_out_.data());
+        } else {
+            ffn_dense(l.ffn_gate, l.ffn_up, l.ffn_down, n, xn_.data(), ffn_out_.data());
+        }
+        for (uint32_t t = 0; t < n; ++t) {
+            float* o = ffn_out_.data() + t * E;
+            if (arch.post_norms) kernels::rms_norm(o, f.ffn_post_norm.data(), o, h.n_embd, h.rms_eps);
+            float* x = x_.data() + t * E;
+            for (size_t i = 0; i < E; ++i) x[i] += o[i];
+        }
+    }
+    n_past_ += n;
+
+    const uint32_t first = all_rows ? 0 : n - 1;
+    for (uint32_t t = first; t < n; ++t) {
+        kernels::rms_norm(x_.data() + t * E, output_norm_.data(), xn_.data() + t * E, h.n_embd, h.rms_eps);
+    }
+    matmul(kernels::matrix_of(*w.output), xn_.data() + first * E, E, n - first, out, h.n_vocab);
+}
+
+void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
+    const model::HParams& h = model_->hparams();
+    const model::ArchSpec& arch = model_->arch();
+    const model::LayerWeights& l = model_->weights().layers[il];
+    const LayerFloats& f = layer_floats_[il];
+    const size_t E = h.n_embd, nq = h.n_embd_q(), nk = h.n_embd_k(), nv = h.n_embd_v();
+
+    if (l.wqkv != nullptr) {
+        // Fused projection: each token's row is [q | k | v].
+        const size_t n_qkv = nq + nk + nv;
+        matmul(kernels::matrix_of(*l.wqkv), xn_.data(), E, n, qkv_.data(), n_qkv);
+        for (uint32_t t = 0; t < n; ++t) {
+            const float* row = qkv_.data() + t * n_qkv;
+            std::copy_n(row, nq, q_.data() + t * nq);
+            std::copy_n(row + nq, nk, k_.data() + t * nk);
+            std::copy_n(row + nq + nk, nv, v_.data() + t * nv);
+        }
+    } else {
+        matmul(kernels::matrix_of(*l.wq), xn_.data(), E, n, q_.data(), nq);
+        matmul(kernels::matrix_of(*l.wk), xn_.data(), E, n, k_.data(), nk);
+        matmul(kernels::matrix_of(*l.wv), xn_.data(), E, n, v_.data(), nv);
+    }
+    const bool swa = h.is_swa(il);
+    const float* cs_base = rope_cs_.data() + (swa ? params_.n_batch : 0) * size_t{h.n_rot};
+    const bool neox = arch.rope == model::RopeStyle::Neox;
+    float* k_layer = k_cache_.data() + size_t{il} * params_.n_ctx * nk;
+    float* v_layer = v_cache_.data() + size_t{il} * params_.n_ctx * nv;
+    for (uint32_t t = 0; t < n; ++t) {
+        float* q = q_.data() + t * nq;
+        float* k = k_.data() + t * nk;
+        float* v = v_.data() + t * nv;
+        if (arch.qkv_bias) {
+            for (size_t i = 0; i < nq; ++i) q[i] += f.bq[i];
+            for (size_t i = 0; i < nk; ++i) k[i] += f.bk[i];
+            for (size_t i = 0; i < nv; ++i) v[i] += f.bv[i];
+        }
+        const float* cs = cs_base + size_t{t} * h.n_rot;
         for (uint32_t hd = 0; hd < h.n_head; ++hd) {
-            float* qh = q_.data() + static_cast<size_t>(hd) * h.head_dim;
+            float* qh = q + size_t{hd} * h.head_dim;
             if (arch.qk_norm) kernels::rms_norm(qh, f.q_norm.data(), qh, h.head_dim, h.rms_eps);
-            kernels::rope(qh, h.n_rot, pos, freq_base, neox);
+            kernels::rope_apply(qh, h.n_rot, cs, neox);
         }
         for (uint32_t hd = 0; hd < h.n_head_kv; ++hd) {
-            float* kh = k_.data() + static_cast<size_t>(hd) * h.head_dim;
+            float* kh = k + size_t{hd} * h.head_dim;
             if (arch.qk_norm) kernels::rms_norm(kh, f.k_norm.data(), kh, h.head_dim, h.rms_eps);
-            kernels::rope(kh, h.n_rot, pos, freq_base, neox);
+            kernels::rope_apply(kh, h.n_rot, cs, neox);
         }
-        round_to_f16(q_.data(), q_.size());
-        round_to_f16(k_.data(), k_.size());
-        round_to_f16(v_.data(), v_.size());
-        float* k_layer = k_cache_.data() + static_cast<size_t>(il) * n_ctx_ * h.n_embd_k();
-        float* v_layer = v_cache_.data() + static_cast<size_t>(il) * n_ctx_ * h.n_embd_v();
-        std::copy(k_.begin(), k_.end(), k_layer + static_cast<size_t>(pos) * h.n_embd_k());
-        std::copy(v_.begin(), v_.end(), v_layer + static_cast<size_t>(pos) * h.n_embd_v());
-        for (uint32_t hd = 0; hd < h.n_head; ++hd) {
-            const float* qh = q_.data() + static_cast<size_t>(hd) * h.head_dim;
-            const uint32_t kvh = hd / group;
-            for (uint32_t t = first; t <= pos; ++t) {
-                const float* kt = k_layer + static_cast<size_t>(t) * h.n_embd_k() + static_cast<size_t>(kvh) * h.head_dim;
-                float dot = 0.0f;
-                for (uint32_t i = 0; i < h.head_dim; ++i) dot += qh[i] * kt[i];
-                att_scores_[t] = dot * kq_scale;
-            }
-            kernels::softmax(att_scores_.data() + first, pos + 1 - first);
-            round_to_f16(att_scores_.data() + first, pos + 1 - first);
-            float* out = attn_.data() + static_cast<size_t>(hd) * h.head_dim_v;
-            std::fill(out, out + h.head_dim_v, 0.0f);
-            for (uint32_t t = first; t <= pos; ++t) {
-                const float* vt = v_layer + static_cast<size_t>(t) * h.n_embd_v() + static_cast<size_t>(kvh) * h.head_dim_v;
-                for (uint32_t i = 0; i < h.head_dim_v; ++i) out[i] += att_scores_[t] * vt[i];
-            }
-        }
-        kernels::matvec(*l.wo, attn_.data(), ffn_out_.data(), act_.data());
-        if (arch.post_norms) {
-            kernels::rms_norm(ffn_out_.data(), f.attn_post_norm.data(), ffn_out_.data(), h.n_embd, h.rms_eps);
-        }
-        for (uint32_t i = 0; i < h.n_embd; ++i) x_[i] += ffn_out_[i];
-        // Feed-forward (SwiGLU).
-        kernels::rms_norm(x_.data(), f.ffn_norm.data(), xn_.data(), h.n_embd, h.rms_eps);
-        kernels::matvec(*l.ffn_gate, xn_.data(), gate_.data(), act_.data());
-        kernels::matvec(*l.ffn_up, xn_.data(), up_.data(), act_.data());
-        if (arch.ffn_activation == model::FfnActivation::GeluTanh) {
-            for (uint32_t i = 0; i < h.n_ff; ++i) gate_[i] = kernels::gelu_tanh(gate_[i]) * up_[i];
-        } else {
-            for (uint32_t i = 0; i < h.n_ff; ++i) gate_[i] = kernels::silu(gate_[i]) * up_[i];
-        }
-        kernels::matvec(*l.ffn_down, gate_.data(), ffn_out_.data(), act_.data());
-        if (arch.post_norms) {
-            kernels::rms_norm(ffn_out_.data(), f.ffn_post_norm.data(), ffn_out_.data(), h.n_embd, h.rms_eps);
-        }
-        for (uint32_t i = 0; i < h.n_embd; ++i) x_[i] += ffn_out_[i];
+        round_to_f16(q, nq);
+        round_to_f16(k, nk);
+        round_to_f16(v, nv);
+        std::copy_n(k, nk, k_layer + size_t{pos0 + t} * nk);
+        std::copy_n(v, nv, v_layer + size_t{pos0 + t} * nv);
     }
-    if (!want_logits) return;
-    kernels::rms_norm(x_.data(), output_norm_.data(), xn_.data(), h.n_embd, h.rms_eps);
-    kernels::matvec(*w.output, xn_.data(), logits_.data(), act_.data());
+
+    // Each (token, head) pair attends to the keys at or before its position (the last
+    // n_swa of them on sliding-window layers).
+    const uint32_t group = h.n_head / h.n_head_kv;
+    const float kq_scale = 1.0f / std::sqrt(static_cast<float>(h.head_dim));
+    const size_t n_attn = size_t{h.n_head} * h.head_dim_v;
+    pool_.for_range(size_t{n} * h.n_head, 1, [&](size_t begin, size_t end, unsigned thread) {
+        float* scores = scores_.data() + size_t{thread} * params_.n_ctx;
+        for (size_t job = begin; job < end; ++job) {
+            const auto t = static_cast<uint32_t>(job / h.n_head);
+            const auto hd = static_cast<uint32_t>(job % h.n_head);
+            const uint32_t pos = pos0 + t;
+            const uint32_t first = swa && pos + 1 > h.n_swa ? pos + 1 - h.n_swa : 0;
+            const float* qh = q_.data() + t * nq + size_t{hd} * h.head_dim;
+            const size_t kvh = hd / group;
+            for (uint32_t j = first; j <= pos; ++j) {
+                const float* kj = k_layer + size_t{j} * nk + kvh * h.head_dim;
+                float dot = 0.0f;
+                for (uint32_t i = 0; i < h.head_dim; ++i) dot += qh[i] * kj[i];
+                scores[j] = dot * kq_scale;
+            }
+            kernels::softmax(scores + first, pos + 1 - first);
+            round_to_f16(scores + first, pos + 1 - first);
+            float* out = attn_.data() + t * n_attn + size_t{hd} * h.head_dim_v;
+            std::fill(out, out + h.head_dim_v, 0.0f);
+            for (uint32_t j = first; j <= pos; ++j) {
+                const float* vj = v_layer + size_t{j} * nv + kvh * h.head_dim_v;
+                for (uint32_t i = 0; i < h.head_dim_v; ++i) out[i] += scores[j] * vj[i];
+            }
+        }
+    });
+}
+
+void Context::ffn_dense(const model::Tensor gate, const model::Tensor up, const model::Tensor down, uint32_t n,
+                        const float* x, float* out) {
+    const model::HParams& h = model_->hparams();
+    const bool gelu = model_->arch().ffn_activation == model::FfnActivation::GeluTanh;
+    const kernels::Matrix down_m = kernels::matrix_of(*down);
+    const size_t ff = static_cast<size_t>(down_m.n_in);
+    const size_t E = h.n_embd;
+    if (gate == nullptr) {
+        // Fused [gate | up] rows (phi3): one projection of width 2 ff.
+        matmul(kernels::matrix_of(*up), x, E, n, up_.data(), 2 * ff);
+        for (uint32_t t = 0; t < n; ++t) {
+            const float* row = up_.data() + t * 2 * ff;
+            std::copy_n(row, ff, gate_.data() + t * ff);
+        }
+        for (uint32_t t = 0; t < n; ++t) {
+            const float* row = up_.data() + t * 2 * ff;
+            std::copy_n(row + ff, ff, up_.data() + t * ff);  // in place: moves left, never overlaps a later read
+        }
+    } else {
+        matmul(kernels::matrix_of(*gate), x, E, n, gate_.data(), ff);
+        matmul(kernels::matrix_of(*up), x, E, n, up_.data(), ff);
+    }
+    for (size_t i = 0; i < size_t{n} * ff; ++i) {
+        gate_[i] = (gelu ? kernels::gelu_tanh(gate_[i]) : kernels::silu(gate_[i])) * up_[i];
+    }
+    matmul(down_m, gate_.data(), ff, n, out, E);
+}
+
+void Context::ffn_moe(uint32_t il, uint32_t n, float* out) {
+    const model::HParams& h = model_->hparams();
+    const model::ArchSpec& arch = model_->arch();
+    const model::LayerWeights& l = model_->weights().layers[il];
+    const size_t E = h.n_embd, n_exp = h.n_expert, k = h.n_expert_used;
+
+    // Routing: softmax over the router logits, the k most probable experts in order,
+    // their probabilities as weights (renormalised when the architecture says so).
+    matmul(kernels::matrix_of(*l.ffn_gate_inp), xn_.data(), E, n, router_.data(), n_exp);
+    std::vector<uint32_t>& order = moe_order_;
+    for (uint32_t t = 0; t < n; ++t) {
+        float* p = router_.data() + t * n_exp;
+        kernels::softmax(p, static_cast<int64_t>(n_exp));
+        std::iota(order.begin(), order.end(), 0u);
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                          [p](uint32_t a, uint32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+        float sum = 0.0f;
+        for (size_t s = 0; s < k; ++s) {
+            moe_ids_[t * k + s] = order[s];
+            moe_w_[t * k + s] = p[order[s]];
+            sum += p[order[s]];
+        }
+        if (arch.moe_norm_weights) {
+            for (size_t s = 0; s < k; ++s) moe_w_[t * k + s] /= sum;
+        }
+    }
+    // Each expert evaluates the tokens routed to it, as one batch.
+    for (uint32_t e = 0; e < n_exp; ++e) {
+        uint32_t m = 0;
+        for (uint32_t slot = 0; slot < n * k; ++slot) {
+            if (moe_ids_[slot] != e) continue;
+            moe_rows_[m] = slot;
+            std::copy_n(xn_.data() + (slot / k) * E, E, moe_x_.data() + m * E);
+            ++m;
+        }
+        if (m == 0) continue;
+        const kernels::Matrix gate = kernels::matrix_of(*l.ffn_gate_exps, e);
+        const kernels::Matrix up = kernels::matrix_of(*l.ffn_up_exps, e);
+        const kernels::Matrix down = kernels::matrix_of(*l.ffn_down_exps, e);
+        const size_t ff = static_cast<size_t>(gate.n_out);
+        matmul(gate, moe_x_.data(), E, m, gate_.data(), ff);
+        matmul(up, moe_x_.data(), E, m, up_.data(), ff);
+        for (size_t i = 0; i < size_t{m} * ff; ++i) gate_[i] = kernels::silu(gate_[i]) * up_[i];
+        // Outputs land at their (token, slot) place: moe_out_ rows are reused as scratch.
+        matmul(down, gate_.data(), ff, m, ffn_out_.data(), E);
+        for (uint32_t r = 0; r < m; ++r) {
+            std::copy_n(ffn_out_.data() + r * E, E, moe_out_.data() + size_t{moe_rows_[r]} * E);
+        }
+    }
+    // Weighted sum over each token's experts in slot order (as ggml adds them).
+    for (uint32_t t = 0; t < n; ++t) {
+        float* o = out + t * E;
+        for (size_t s = 0; s < k; ++s) {
+            const float wgt = moe_w_[t * k + s];
+            const float* y = moe_out_.data() + (t * k + s) * E;
+            if (s == 0) {
+                for (size_t i = 0; i < E; ++i) o[i] = y[i] * wgt;
+            } else {
+                for (size_t i = 0; i < E; ++i) o[i] += y[i] * wgt;
+            }
+        }
+    }
+    if (l.ffn_gate_inp_shexp != nullptr) {
+        // Shared expert, gated per token by sigmoid(gate_inp_shexp . x). Its output goes
+        // through moe_out_ (free again) before being added.
+        float* shared = moe_out_.data();
+        ffn_dense(l.ffn_gate_shexp, l.ffn_up_shexp, l.ffn_down_shexp, n, xn_.data(), shared);
+        const std::vector<float>& g = layer_floats_[il].gate_inp_shexp;
+        for (uint32_t t = 0; t < n; ++t) {
+            const float* x = xn_.data() + t * E;
+            float dot = 0.0f;
+            for (size_t i = 0; i < E; ++i) dot += g[i] * x[i];
+            const float s = 1.0f / (1.0f + std::exp(-dot));
+            for (size_t i = 0; i < E; ++i) out[t * E + i] += shared[t * E + i] * s;
+        }
+    }
 }
 
 }  // namespace loom::runtime

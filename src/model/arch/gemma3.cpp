@@ -19,6 +19,7 @@ extern const ArchSpec kGemma3 = {
     .embed_scale = true,
     .post_norms = true,
     .swa_period = 6,
+    .swa_own_rope = true,
     .default_rope_freq_base_swa = 10000.0f,
 };
 

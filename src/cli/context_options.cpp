@@ -1,0 +1,25 @@
+// Context flags.
+#include "cli/context_options.h"
+
+#include <algorithm>
+
+namespace loom::cli {
+
+void add_context_options(CLI::App& app, ContextArgs& args) {
+    app.add_option("-c,--ctx-size", args.n_ctx, "Context size in tokens (default: min(4096, trained))")
+        ->check(CLI::Range(0, 1 << 24));
+    app.add_option("-t,--threads", args.n_threads, "Threads (default: all hardware threads)")
+        ->check(CLI::Range(0, 1024));
+    app.add_option("-b,--batch-size", args.n_batch, "Prompt tokens evaluated together (default: 64)")
+        ->check(CLI::Range(1, 4096));
+}
+
+runtime::ContextParams resolve_context(const ContextArgs& args, const model::HParams& h) {
+    runtime::ContextParams p;
+    p.n_ctx = args.n_ctx != 0 ? args.n_ctx : std::min<uint32_t>(4096, h.n_ctx_train);
+    p.n_threads = args.n_threads;
+    p.n_batch = args.n_batch;
+    return p;
+}
+
+}  // namespace loom::cli

@@ -1,0 +1,24 @@
+// The context flags shared by `loom run` and `loom chat`: -c/--ctx-size, -t/--threads,
+// -b/--batch-size, and how their defaults resolve against a model.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+
+#include "model/hparams.h"
+#include "runtime/context.h"
+
+namespace loom::cli {
+
+struct ContextArgs {
+    uint32_t n_ctx = 0;      // 0: min(4096, the model's training context)
+    uint32_t n_threads = 0;  // 0: the machine's hardware threads
+    uint32_t n_batch = 64;
+};
+
+void add_context_options(CLI::App& app, ContextArgs& args);
+
+runtime::ContextParams resolve_context(const ContextArgs& args, const model::HParams& h);
+
+}  // namespace loom::cli
