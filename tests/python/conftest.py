@@ -1,7 +1,8 @@
 # Shared fixtures of the pytest suites that compare Loom with the reference tools (gguf-py,
 # llama-cpp-python). CTest passes the paths in the environment (tests/CMakeLists.txt):
-# LOOM_BIN, LOOM_GGUF_TOOL, LOOM_FIXTURES, LOOM_DEFAULT_MODEL, LOOM_SOURCE_DIR. A missing
-# variable or file fails the run: the set-up always provides them, so a skip would hide it.
+# LOOM_BIN, LOOM_GGUF_TOOL, LOOM_SYNTH, LOOM_FIXTURES, LOOM_DEFAULT_MODEL, LOOM_SOURCE_DIR.
+# A missing variable or file fails the run: the set-up always provides them, so a skip would
+# hide it.
 import functools
 import json
 import os
@@ -32,6 +33,12 @@ def loom_bin() -> pathlib.Path:
 @pytest.fixture(scope="session")
 def gguf_tool() -> pathlib.Path:
     return _required_path("LOOM_GGUF_TOOL")
+
+
+@pytest.fixture(scope="session")
+def synth_model() -> pathlib.Path:
+    """tests/tools/synth_model: random-weight models of every architecture and tensor type."""
+    return _required_path("LOOM_SYNTH")
 
 
 @pytest.fixture(scope="session")
