@@ -24,6 +24,7 @@
 #include "jinja/template.h"
 #include "model/model.h"
 #include "runtime/context.h"
+#include "runtime/stop_strings.h"
 #include "runtime/sampler.h"
 
 namespace loom::cli {
@@ -51,6 +52,7 @@ struct ChatArgs {
     runtime::SamplerParams sampler;
     int64_t seed = -1;
     ContextArgs context;
+    std::vector<std::string> stop;
 };
 
 struct Message {
@@ -73,7 +75,9 @@ public:
           tmpl_(std::move(tmpl)),
           args_(args),
           ctx_(model_, resolve_context(args.context, model_->hparams())) {
-        sampler_ = std::make_unique<runtime::Sampler>(resolve_seed(args.sampler, args.seed));
+        sampler_ = std::make_unique<runtime::Sampler>(
+            resolve_seed(args.sampler, args.seed),
+            runtime::SamplerLimits{.n_vocab = model_->hparams().n_vocab, .n_ctx = ctx_.n_ctx()});
         const tokenizer::Vocab& v = model_->tokenizer().vocab();
         if (v.contains(v.special().bos)) bos_ = v.text(v.special().bos);
         if (v.contains(v.special().eos)) eos_ = v.text(v.special().eos);
@@ -136,6 +140,10 @@ public:
         std::span<const float> logits =
             ctx_.decode(std::span<const tokenizer::TokenId>(ids).subspan(keep));
         const tokenizer::Tokenizer& tok = model_->tokenizer();
+        // Penalties see the whole rendered conversation (the sampler keeps the last n).
+        sampler_->reset();
+        for (tokenizer::TokenId id : ids) sampler_->accept(id);
+        runtime::StopMatcher stop(args_.stop);
         tokenizer::StreamDecoder stream;
         std::string reply;
         g_interrupted.store(false);
@@ -143,15 +151,17 @@ public:
             if (g_interrupted.load()) break;
             tokenizer::TokenId next = sampler_->sample(logits);
             if (tok.vocab().is_eog(next)) break;
-            std::string text = stream.push(tok.piece(next, false));
+            sampler_->accept(next);
+            std::string text = stop.push(stream.push(tok.piece(next, false)));
             reply += text;
             out << text << std::flush;
+            if (stop.stopped()) break;
             if (ctx_.n_past() >= ctx_.n_ctx()) break;
             cached_.push_back(next);
             std::array<tokenizer::TokenId, 1> one{next};
             logits = ctx_.decode(one);
         }
-        std::string rest = stream.finish();
+        std::string rest = stop.stopped() ? std::string() : stop.push(stream.finish()) + stop.finish();
         reply += rest;
         out << rest << "\n" << std::flush;
         history_.push_back({"assistant", reply});
@@ -214,6 +224,7 @@ CommandRun setup_chat(CLI::App& app) {
     app.add_option("--system", args->system, "System message");
     app.add_option("-n,--n-predict", args->n_predict, "Most tokens per reply (-1: no limit)")->check(CLI::Range(-1, 1 << 24));
     add_sampler_options(app, args->sampler, args->seed);
+    add_stop_option(app, args->stop);
     add_context_options(app, args->context);
     return [args](Io& io) {
         std::string path = args->model.empty() ? default_model_path() : args->model;

@@ -19,6 +19,7 @@
 #include "model/model.h"
 #include "runtime/context.h"
 #include "runtime/sampler.h"
+#include "runtime/stop_strings.h"
 
 namespace loom::cli {
 namespace {
@@ -31,6 +32,7 @@ struct RunArgs {
     runtime::SamplerParams sampler;
     int64_t seed = -1;
     ContextArgs context;
+    std::vector<std::string> stop;
     std::string tokens;  // comma-separated ids: the prompt as tokens
     bool echo = false;
     bool verbose = false;
@@ -82,6 +84,7 @@ CommandRun setup_run(CLI::App& app) {
     app.add_option("-n,--n-predict", args->n_predict, "Tokens to generate (-1: until end of generation or context)")
         ->check(CLI::Range(-1, 1 << 24));
     add_sampler_options(app, args->sampler, args->seed);
+    add_stop_option(app, args->stop);
     add_context_options(app, args->context);
     app.add_option("--tokens", args->tokens, "The prompt as comma-separated token ids (instead of -p/--file)");
     app.add_flag("--echo", args->echo, "Print the prompt before the continuation");
@@ -122,7 +125,8 @@ CommandRun setup_run(CLI::App& app) {
                    << h.n_embd << ", n_vocab " << h.n_vocab << ") in " << seconds_since(t0) << " s, n_ctx " << n_ctx
                    << ", " << ctx.n_threads() << " threads\n";
         }
-        runtime::Sampler sampler(resolve_seed(args->sampler, args->seed));
+        runtime::Sampler sampler(resolve_seed(args->sampler, args->seed), {.n_vocab = h.n_vocab, .n_ctx = n_ctx});
+        runtime::StopMatcher stop(args->stop);
 
         const tokenizer::Tokenizer& tok = model->tokenizer();
         std::vector<tokenizer::TokenId> ids = by_tokens ? parse_token_list(args->tokens) : tok.encode(prompt, true, false);
@@ -147,6 +151,10 @@ CommandRun setup_run(CLI::App& app) {
             write_floats(args->logits_out, args->logits_all ? all : logits);
         }
 
+        // Penalties look back over the prompt too, as llama-cli's do.
+        for (tokenizer::TokenId id : ids) sampler.accept(id);
+        // Text flows token piece -> UTF-8 stream decoder -> stop-string matcher -> stdout,
+        // so a stop string is never printed, even in part.
         tokenizer::StreamDecoder stream;
         auto t_gen = std::chrono::steady_clock::now();
         int32_t generated = 0;
@@ -157,8 +165,14 @@ CommandRun setup_run(CLI::App& app) {
                 stop_reason = "end of generation";
                 break;
             }
+            sampler.accept(next);
             ++generated;
-            io.out << stream.push(tok.piece(next, false)) << std::flush;
+            io.out << stop.push(stream.push(tok.piece(next, false))) << std::flush;
+            if (stop.stopped()) {
+                stop_reason = "stop string";
+                break;
+            }
+            // A full context ends the generation (documented policy: no context shift).
             if (ctx.n_past() >= n_ctx) {
                 stop_reason = "context full";
                 break;
@@ -166,7 +180,8 @@ CommandRun setup_run(CLI::App& app) {
             std::array<tokenizer::TokenId, 1> one{next};
             logits = ctx.decode(one);
         }
-        io.out << stream.finish() << std::flush;
+        if (!stop.stopped()) io.out << stop.push(stream.finish()) << stop.finish();
+        io.out << std::flush;
         double gen_s = seconds_since(t_gen);
         io.err << "\nloom: prompt " << ids.size() << " tokens in " << prompt_s << " s ("
                << (prompt_s > 0 ? static_cast<double>(ids.size()) / prompt_s : 0.0) << " tok/s), generated "

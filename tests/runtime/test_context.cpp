@@ -1,0 +1,149 @@
+// Context: batching and threads change nothing (bit for bit), the sliding window on a
+// llama model, context-full and bad-token errors leave the state unchanged, truncate
+// reuses a prefix exactly.
+#include "runtime/context.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "gguf/gguf_writer.h"
+#include "test_util.h"
+
+namespace loom::runtime {
+namespace {
+
+using tokenizer::TokenId;
+
+std::shared_ptr<const model::Model> stories() {
+    return model::Model::load(test::fixture("stories260K.gguf"));
+}
+
+std::vector<TokenId> prompt(const model::Model& m) {
+    return m.tokenizer().encode(
+        "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her "
+        "friends and her dog.",
+        true, false);
+}
+
+// Logits after each token, decoding one token at a time on one thread.
+std::vector<std::vector<float>> step_by_step(std::shared_ptr<const model::Model> m, const std::vector<TokenId>& ids) {
+    Context ctx(m, {.n_ctx = 256, .n_batch = 1, .n_threads = 1});
+    std::vector<std::vector<float>> rows;
+    for (TokenId id : ids) {
+        std::span<const float> l = ctx.decode(std::span<const TokenId>(&id, 1));
+        rows.emplace_back(l.begin(), l.end());
+    }
+    return rows;
+}
+
+TEST(Context, BatchesAndThreadsGiveIdenticalLogits) {
+    auto m = stories();
+    std::vector<TokenId> ids = prompt(*m);
+    ASSERT_GT(ids.size(), 20u);
+    auto expected = step_by_step(m, ids);
+    const size_t n_vocab = m->hparams().n_vocab;
+    for (ContextParams p : {ContextParams{.n_ctx = 256, .n_batch = 64, .n_threads = 2},
+                            ContextParams{.n_ctx = 256, .n_batch = 7, .n_threads = 3},
+                            ContextParams{.n_ctx = 256, .n_batch = 1, .n_threads = 4}}) {
+        Context ctx(m, p);
+        std::span<const float> all = ctx.decode_all(ids);
+        ASSERT_EQ(all.size(), ids.size() * n_vocab);
+        for (size_t t = 0; t < ids.size(); ++t) {
+            for (size_t v = 0; v < n_vocab; ++v) {
+                ASSERT_EQ(all[t * n_vocab + v], expected[t][v])
+                    << "batch " << p.n_batch << ", threads " << p.n_threads << ", token " << t << ", logit " << v;
+            }
+        }
+        Context last(m, p);
+        std::span<const float> l = last.decode(ids);
+        EXPECT_EQ(std::vector<float>(l.begin(), l.end()), expected.back());
+    }
+}
+
+TEST(Context, SlidingWindowOnLlamaLimitsAttention) {
+    auto base = stories();
+    std::vector<TokenId> ids = prompt(*base);
+    auto expected = step_by_step(base, ids);
+    const size_t n_vocab = base->hparams().n_vocab;
+    const auto dir = std::filesystem::temp_directory_path() / ("loom-swa-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    for (uint32_t window : {4u, 1000u}) {
+        gguf::GgufWriter w = gguf::GgufWriter::copy_of(base->file());
+        w.add("llama.attention.sliding_window", window);
+        const auto path = dir / ("swa" + std::to_string(window) + ".gguf");
+        w.write_file(path);
+        auto m = model::Model::load(path);
+        ASSERT_EQ(m->hparams().n_swa, window);
+        Context ctx(m, {.n_ctx = 256, .n_batch = 16, .n_threads = 2});
+        std::span<const float> all = ctx.decode_all(ids);
+        size_t differing_rows = 0;
+        for (size_t t = 0; t < ids.size(); ++t) {
+            const bool same = std::equal(expected[t].begin(), expected[t].end(), all.begin() + t * n_vocab);
+            if (t < window) EXPECT_TRUE(same) << "window " << window << ", token " << t << " sees all its keys";
+            differing_rows += same ? 0 : 1;
+        }
+        if (window < ids.size()) {
+            EXPECT_EQ(differing_rows, ids.size() - window) << "every token past the window attends to fewer keys";
+        } else {
+            EXPECT_EQ(differing_rows, 0u);
+        }
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Context, ContextFullAndBadTokensLeaveTheStateUnchanged) {
+    auto m = stories();
+    Context ctx(m, {.n_ctx = 8, .n_batch = 4, .n_threads = 2});
+    std::vector<TokenId> six = {1, 400, 401, 402, 403, 404};
+    ctx.decode(six);
+    EXPECT_EQ(ctx.n_past(), 6u);
+    std::vector<TokenId> three = {5, 6, 7};
+    try {
+        ctx.decode(three);
+        FAIL() << "expected context full";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::OutOfRange);
+        EXPECT_NE(std::string(e.what()).find("context full"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(ctx.n_past(), 6u);
+    std::vector<TokenId> bad = {5, static_cast<TokenId>(m->hparams().n_vocab)};
+    EXPECT_THROW(ctx.decode(bad), Error);
+    std::vector<TokenId> negative = {-1};
+    EXPECT_THROW(ctx.decode(negative), Error);
+    EXPECT_EQ(ctx.n_past(), 6u);
+    std::vector<TokenId> two = {5, 6};
+    EXPECT_NO_THROW(ctx.decode(two));
+    EXPECT_EQ(ctx.n_past(), 8u);
+}
+
+TEST(Context, TruncateReusesThePrefixExactly) {
+    auto m = stories();
+    std::vector<TokenId> ids = prompt(*m);
+    Context fresh(m, {.n_ctx = 256, .n_batch = 8, .n_threads = 2});
+    std::span<const float> l = fresh.decode(ids);
+    std::vector<float> want(l.begin(), l.end());
+
+    Context reused(m, {.n_ctx = 256, .n_batch = 8, .n_threads = 2});
+    std::vector<TokenId> other = ids;
+    other.resize(10);
+    other.push_back(300);
+    other.push_back(301);
+    reused.decode(other);
+    reused.truncate(10);
+    EXPECT_EQ(reused.n_past(), 10u);
+    std::span<const float> got = reused.decode(std::span<const TokenId>(ids).subspan(10));
+    EXPECT_EQ(std::vector<float>(got.begin(), got.end()), want);
+}
+
+TEST(Context, RejectsZeroSizes) {
+    auto m = stories();
+    EXPECT_THROW(Context(m, {.n_ctx = 0}), Error);
+    EXPECT_THROW(Context(m, {.n_ctx = 8, .n_batch = 0}), Error);
+}
+
+}  // namespace
+}  // namespace loom::runtime
