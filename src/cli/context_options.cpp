@@ -2,6 +2,9 @@
 #include "cli/context_options.h"
 
 #include <algorithm>
+#include <optional>
+
+#include "core/error.h"
 
 namespace loom::cli {
 
@@ -12,6 +15,9 @@ void add_context_options(CLI::App& app, ContextArgs& args) {
         ->check(CLI::Range(0, 1024));
     app.add_option("-b,--batch-size", args.n_batch, "Prompt tokens evaluated together (default: 64)")
         ->check(CLI::Range(1, 4096));
+    app.add_flag("--reference-kernels", args.reference_kernels,
+                 "Compute with the scalar reference kernels (slow; the definition of correct)");
+    app.add_option("--kernels", args.kernels, "Kernel level: scalar, avx2, avx512-vnni (default: the best available)");
 }
 
 runtime::ContextParams resolve_context(const ContextArgs& args, const model::HParams& h) {
@@ -19,6 +25,16 @@ runtime::ContextParams resolve_context(const ContextArgs& args, const model::HPa
     p.n_ctx = args.n_ctx != 0 ? args.n_ctx : std::min<uint32_t>(4096, h.n_ctx_train);
     p.n_threads = args.n_threads;
     p.n_batch = args.n_batch;
+    if (args.reference_kernels) {
+        p.isa = kernels::Isa::Scalar;
+    } else if (!args.kernels.empty()) {
+        std::optional<kernels::Isa> isa = kernels::parse_isa(args.kernels);
+        if (!isa) {
+            throw Error(ErrorCode::InvalidArgument,
+                        "--kernels: \"" + args.kernels + "\" is not a kernel level (scalar, avx2, avx512-vnni)");
+        }
+        p.isa = *isa;
+    }
     return p;
 }
 

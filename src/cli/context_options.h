@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <string>
 
 #include "model/hparams.h"
 #include "runtime/context.h"
@@ -15,6 +16,8 @@ struct ContextArgs {
     uint32_t n_ctx = 0;      // 0: min(4096, the model's training context)
     uint32_t n_threads = 0;  // 0: the machine's hardware threads
     uint32_t n_batch = 64;
+    bool reference_kernels = false;  // the scalar reference kernels throughout
+    std::string kernels;             // a level by name ("avx2"); empty: the best this CPU has
 };
 
 void add_context_options(CLI::App& app, ContextArgs& args);

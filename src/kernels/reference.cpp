@@ -72,18 +72,6 @@ void convert_activations(gguf::GgmlType w_type, const float* x, int64_t n_in, ui
 
 void matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,
                  int64_t y_stride, int64_t r0, int64_t r1) noexcept {
-    if (w.type == gguf::GgmlType::F32) {
-        for (int64_t r = r0; r < r1; ++r) {
-            const auto* row = reinterpret_cast<const float*>(w.data + static_cast<size_t>(r) * w.row_bytes);
-            for (int64_t t = 0; t < n_tokens; ++t) {
-                const auto* x = reinterpret_cast<const float*>(xq + static_cast<size_t>(t) * xq_stride);
-                float sum = 0.0f;
-                for (int64_t i = 0; i < w.n_in; ++i) sum += row[i] * x[i];
-                y[t * y_stride + r] = sum;
-            }
-        }
-        return;
-    }
     const quant::VecDotFn vec_dot = quant::find_quant_type(w.type)->vec_dot;
     for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_bytes;

@@ -35,7 +35,7 @@ void convert_activations(gguf::GgmlType w_type, const float* x, int64_t n_in, ui
 
 // y[t * y_stride + r] = dot(W row r, activation row t) for rows r in [r0, r1) and
 // tokens t in [0, n_tokens): activation rows from convert_activations, xq_stride bytes
-// apart. F32 weights take a plain float dot; other types the quant table's vec_dot.
+// apart, each dot the quant table's reference vec_dot.
 void matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,
                  int64_t y_stride, int64_t r0, int64_t r1) noexcept;
 

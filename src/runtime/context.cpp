@@ -35,7 +35,7 @@ size_t row_grain(int64_t n_out, unsigned threads) {
 }  // namespace
 
 Context::Context(std::shared_ptr<const model::Model> model, const ContextParams& params)
-    : model_(std::move(model)), params_(params), pool_(params.n_threads) {
+    : model_(std::move(model)), params_(params), pool_(params.n_threads), kernels_(params.isa) {
     if (params_.n_ctx == 0) throw Error(ErrorCode::InvalidArgument, "context size must be at least 1");
     if (params_.n_batch == 0) throw Error(ErrorCode::InvalidArgument, "batch size must be at least 1");
     const model::HParams& h = model_->hparams();
@@ -158,7 +158,7 @@ void Context::matmul(const kernels::Matrix& w, const float* x, size_t x_stride, 
     });
     pool_.for_range(static_cast<size_t>(w.n_out), row_grain(w.n_out, pool_.size()),
                     [&](size_t begin, size_t end, unsigned) {
-                        kernels::matmul_rows(w, act_.data(), rb, n, y, static_cast<int64_t>(y_stride),
+                        kernels_.matmul_rows(w, act_.data(), rb, n, y, static_cast<int64_t>(y_stride),
                                              static_cast<int64_t>(begin), static_cast<int64_t>(end));
                     });
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kernels/kernel_set.h"
 #include "kernels/reference.h"
 #include "model/model.h"
 
@@ -31,6 +32,7 @@ struct ContextParams {
     uint32_t n_ctx = 4096;   // tokens the KV cache holds
     uint32_t n_batch = 64;   // tokens evaluated together
     unsigned n_threads = 0;  // 0: the machine's hardware threads
+    kernels::Isa isa = kernels::detect_isa();  // Isa::Scalar: the reference kernels
 };
 
 class Context {
@@ -50,6 +52,7 @@ public:
     uint32_t n_past() const { return n_past_; }
     uint32_t n_ctx() const { return params_.n_ctx; }
     unsigned n_threads() const { return pool_.size(); }
+    const kernels::KernelSet& kernels() const { return kernels_; }
     const model::Model& model() const { return *model_; }
 
 private:
@@ -79,6 +82,7 @@ private:
     std::shared_ptr<const model::Model> model_;
     ContextParams params_;
     ThreadPool pool_;
+    kernels::KernelSet kernels_;
     uint32_t n_past_ = 0;
     // KV cache: [n_layer][n_ctx][n_embd_k] and [n_layer][n_ctx][n_embd_v], values rounded
     // to F16 (llama.cpp's default cache type) and kept as floats in this reference path.

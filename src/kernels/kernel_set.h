@@ -1,0 +1,45 @@
+// KernelSet: the dot-product kernels one context computes with, chosen once from the
+// CPU's instruction set (STYLE.md: one object owned by the context, no global dispatch
+// state). Every weight type has a kernel: the SIMD one where src/kernels/x86_dots.cpp
+// has it for the chosen level, the scalar reference of src/quant/ otherwise, so the
+// forced levels (Isa::Scalar = --reference-kernels) run every model.
+//
+//   KernelSet k(detect_isa());
+//   k.matmul_rows(w, xq, stride, n_tokens, y, y_stride, r0, r1);
+//
+// Errors: the constructor throws loom::Error(Unsupported) for a level this CPU lacks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "gguf/ggml_type.h"
+#include "kernels/cpu_features.h"
+#include "kernels/reference.h"
+#include "quant/quant_type.h"
+
+namespace loom::kernels {
+
+class KernelSet {
+public:
+    explicit KernelSet(Isa isa);
+
+    Isa isa() const { return isa_; }
+    // The vec_dot used for a weight type (SIMD or reference); nullptr for a type Loom
+    // cannot compute with.
+    quant::VecDotFn vec_dot(gguf::GgmlType type) const;
+    // Whether the type runs on a SIMD kernel at this level (for reports and tests).
+    bool accelerated(gguf::GgmlType type) const;
+
+    // As kernels::matmul_rows, with this set's dot products.
+    void matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,
+                     int64_t y_stride, int64_t r0, int64_t r1) const noexcept;
+
+private:
+    static constexpr size_t kTypes = 64;  // above every ggml type id Loom computes with
+    Isa isa_;
+    std::array<quant::VecDotFn, kTypes> dots_{};
+    std::array<bool, kTypes> simd_{};
+};
+
+}  // namespace loom::kernels
