@@ -108,6 +108,7 @@ Context::Context(std::shared_ptr<const model::Model> model, const ContextParams&
         local.params.n_rot = h.n_rot;
         local.params.freq_base = h.rope_freq_base_swa;
         local.params.neox = global.params.neox;
+        local.params.attn_factor = h.rope_attn_factor;  // llama.cpp applies it on every layer
         local.factors.clear();
     }
     for (RopeSet& r : ropes_) r.params.freq_factors = r.factors.empty() ? nullptr : r.factors.data();

@@ -6,8 +6,9 @@ not greedy text.
 
 Cases: every architecture in F32 (the features: QKV bias, QK-norm, post-norms, tied output,
 sliding window, fused QKV/FFN, MoE routing with and without a shared expert, Llama 3 rope
-factors, linear RoPE scaling, a head width that is not n_embd / n_head), two MoE models
-quantized (the 3-D expert tensors through the quant table), and every tensor type on llama.
+factors, linear and YaRN RoPE scaling, Phi-3's LongRoPE with its long and its short factors,
+a head width that is not n_embd / n_head), two MoE models quantized (the 3-D expert tensors
+through the quant table), and every tensor type on llama.
 Also synth_model's own contract: deterministic output and its exit codes.
 """
 import numpy as np
@@ -44,8 +45,13 @@ N_CTX = 64
 # linear scaling ignored 0.1-0.2; a sliding window of 5 instead of 4 0.09; a 1% wrong
 # rope scale max 1.9e-3, median 9.5e-4; F16-rounded weights in place of F32 max 4.8e-4 and
 # median 3.6e-4 (only the median bound catches that one); q5_K weights in place of q6_K or
-# q4_K 0.07-0.14. So the architecture cases run in F32, where small systematic errors show,
-# and the quantized cases catch any error in a type's blocks larger than the flip noise.
+# q4_K 0.07-0.14. RoPE scaling (the *-rope_yarn* and phi3-longrope_* cases agree within
+# max 1.4e-4, median 1.5e-5 over seeds 11-16): YaRN ignored 0.20-0.25, read as linear
+# 0.18-0.22, its original context ignored 0.24-0.25, its attn_factor ignored 0.19 and 1% off
+# max 6.6e-3 median 3.5e-3; LongRoPE's long and short factors swapped 0.31-0.46, its
+# attn_factor ignored 0.09-0.31. So the architecture cases run in F32, where small
+# systematic errors show, and the quantized cases catch any error in a type's blocks larger
+# than the flip noise.
 BOUNDS = {"f32": (5e-4, 1.5e-4), "f16": (1e-3, 5e-4), "bf16": (5e-3, 3e-3)}
 BOUNDS_QUANTIZED = (3e-2, 2e-2)
 
@@ -57,6 +63,26 @@ ARCH_CASES = [
     ("llama", "llama", "f32", []),
     ("llama-rope_freqs", "llama", "f32", ["--rope-freqs"]),
     ("llama-rope_linear", "llama", "f32", ["--rope-scaling", "linear:4"]),
+    # YaRN, factor 4. An original context of 16 puts the ramp between extrapolated and
+    # interpolated dimensions at pairs 0-4 of 32 (beta_fast 32, beta_slow 1, base 1e4), so
+    # most dimensions are interpolated and at the test's 24 positions the ramp's own
+    # dimensions turn by whole radians; the magnitude 1 + 0.1 ln 4 scales q and k.
+    ("qwen2-rope_yarn", "qwen2", "f32", ["--rope-scaling", "yarn:4:16"]),
+    # Interleaved (llama) instead of NeoX pairs, and no original_context_length: both sides
+    # fall back to context_length, made small so that the fallback shows.
+    ("llama-rope_yarn", "llama", "f32", ["--ctx-train", "32", "--rope-scaling", "yarn:4"]),
+    # rope.scaling.attn_factor multiplies YaRN's magnitude (llama.cpp: cparams.yarn_attn_factor
+    # *= hparams.rope_attn_factor, llama-context.cpp).
+    ("qwen2-rope_yarn_attn_factor", "qwen2", "f32",
+     ["--rope-scaling", "yarn:4:16", "--rope-attn-factor", "0.8"]),
+    # LongRoPE as the converter writes Phi-3 128k (factors, original context, attn_factor
+    # sqrt(1 + ln(ctx_train / orig) / ln(orig))). Both sides choose by their context size:
+    # N_CTX 64 > 32 takes the long factors, 64 <= 4096 the short ones. llama.cpp pads its
+    # n_ctx to a multiple of 256 before choosing (llama-context.cpp, GGML_PAD(n_ctx, 256)), so
+    # an original context from 64 to 255 would make the two sides choose differently here.
+    ("phi3-longrope_long", "phi3", "f32", ["--longrope", "32"]),
+    ("phi3-longrope_short", "phi3", "f32", ["--ctx-train", "65536", "--longrope", "4096"]),
+    ("gemma3-rope_attn_factor", "gemma3", "f32", ["--rope-attn-factor", "0.8"]),
     ("mixtral", "mixtral", "f32", []),
     ("qwen2", "qwen2", "f32", []),
     ("qwen3", "qwen3", "f32", []),
@@ -201,7 +227,13 @@ def test_tensor_types_and_shapes(synth_model, stories, tmp_path):
     ["--heads", "4", "--kv-heads", "3"],
     ["--arch", "qwen2", "--experts", "4"],               # a dense architecture
     ["--arch", "qwen2", "--rope-freqs"],                 # only llama reads rope_freqs
-    ["--rope-scaling", "yarn:4"],
+    ["--rope-scaling", "ntk:4"],
+    ["--rope-scaling", "linear:4:16"],                   # only yarn has an original context
+    ["--rope-scaling", "yarn:0.5"],                      # factors below 1 do not extend
+    ["--rope-attn-factor", "0"],
+    ["--longrope", "32"],                                # llama has no LongRoPE factors
+    ["--arch", "phi3", "--longrope", "1"],               # ln(1) would divide the attn factor
+    ["--arch", "phi3", "--longrope", "32", "--rope-scaling", "yarn:4"],
     ["--seed", "-1"],
     ["--layers"],
 ])

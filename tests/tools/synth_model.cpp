@@ -2,19 +2,32 @@
 // with Loom's own GGUF writer and quantizers, for the end-to-end comparison with llama.cpp
 // (tests/python/test_synthetic.py). Everything follows from the seed: each tensor's values
 // come from a generator seeded with (seed, tensor name), so an option that adds a tensor
-// (--rope-freqs) leaves every other tensor as it was.
+// (--rope-freqs, --longrope) leaves every other tensor as it was.
 //
 //   synth_model --arch ARCH --type TYPE --vocab-from VOCAB.gguf --seed N -o OUT.gguf
 //               [--layers L] [--embd E] [--ff F] [--heads H] [--kv-heads K] [--head-dim D]
 //               [--experts N] [--experts-used K] [--expert-ff F] [--shared-ff F]
-//               [--swa W] [--rope-freqs] [--rope-scaling linear:FACTOR]
+//               [--swa W] [--ctx-train N] [--rope-freqs]
+//               [--rope-scaling linear:FACTOR | yarn:FACTOR[:ORIG_CTX]] [--rope-attn-factor X]
+//               [--longrope ORIG_CTX]
 //
 // ARCH: llama, mixtral (arch "llama" with experts; also --arch llama --experts N), qwen2,
 // qwen3, qwen2moe, qwen3moe, gemma3, phi3. TYPE: any type of Loom's quant table except the
 // activation-only q8_1 and q8_K (f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_K..q6_K iq4_nl
 // iq4_xs). Matrices (2-D and 3-D) get TYPE; norms, biases, the MoE routers (ffn_gate_inp,
-// ffn_gate_inp_shexp) and rope_freqs stay F32, as llama.cpp's quantizer keeps them. The tokenizer.*
-// keys are copied from VOCAB, and n_vocab is its token count.
+// ffn_gate_inp_shexp) and the RoPE factors stay F32, as llama.cpp's quantizer keeps them. The
+// tokenizer.* keys are copied from VOCAB, and n_vocab is its token count.
+//
+// RoPE metadata as llama.cpp's converter (convert_hf_to_gguf.py) writes it:
+// --ctx-train N: {arch}.context_length (default 4096).
+// --rope-scaling: {arch}.rope.scaling.type "linear" or "yarn" and .factor; yarn with ORIG_CTX
+//   also .original_context_length (without it llama.cpp and Loom take context_length).
+// --longrope ORIG_CTX (phi3): Phi3MiniModel's LongRoPE (Phi-3 128k): rope_factors_long.weight
+//   and rope_factors_short.weight [n_rot / 2], .original_context_length ORIG_CTX and
+//   .attn_factor sqrt(1 + ln(ctx_train / ORIG_CTX) / ln(ORIG_CTX)) (1 when ctx_train <=
+//   ORIG_CTX), and no .scaling.type, as the converter does. The runtime takes the long factors
+//   when its context size exceeds ORIG_CTX, else the short ones.
+// --rope-attn-factor X: {arch}.rope.scaling.attn_factor X (replaces --longrope's value).
 //
 // Tensor names and shapes (GGUF order, ne[0] contiguous) are llama.cpp's:
 // src/llama-arch.cpp (names), src/llama-model.cpp load_tensors (shapes). Value scales keep
@@ -23,8 +36,10 @@
 // Not here: tokenizer synthesis (the vocabulary always comes from a file), real-model
 // value statistics, and the architectures llama.cpp has but this project does not use.
 // Exit status: 0 success, 1 a loom::Error (I/O, a bad vocabulary file), 2 bad usage.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -122,6 +137,13 @@ const ArchInfo* find_arch(std::string_view name) {
 
 // ---- options -----------------------------------------------------------------------------
 
+// --rope-scaling: the rope.scaling.* keys to write.
+struct RopeScaling {
+    std::string_view type;  // "linear", "yarn"; empty: no scaling keys
+    float factor = 0.0f;    // rope.scaling.factor
+    uint32_t orig_ctx = 0;  // rope.scaling.original_context_length (yarn); 0: not written
+};
+
 struct Options {
     const ArchInfo* arch = nullptr;
     const loom::quant::QuantType* type = nullptr;
@@ -140,15 +162,20 @@ struct Options {
     uint32_t n_ff_exp = 256;
     uint32_t n_ff_shexp = 512;
     std::optional<uint32_t> n_swa;
+    uint32_t n_ctx_train = 4096;
     bool rope_freqs = false;
-    float rope_scale_linear = 0.0f;  // 0: no scaling keys
+    RopeScaling rope_scaling;
+    std::optional<float> rope_attn_factor;
+    uint32_t longrope_orig_ctx = 0;  // 0: no LongRoPE factors
 };
 
 const char* const kUsage =
     "usage: synth_model --arch ARCH --type TYPE --vocab-from VOCAB.gguf --seed N -o OUT.gguf\n"
     "       [--layers L] [--embd E] [--ff F] [--heads H] [--kv-heads K] [--head-dim D]\n"
     "       [--experts N] [--experts-used K] [--expert-ff F] [--shared-ff F] [--swa W]\n"
-    "       [--rope-freqs] [--rope-scaling linear:FACTOR]\n"
+    "       [--ctx-train N] [--rope-freqs]\n"
+    "       [--rope-scaling linear:FACTOR | yarn:FACTOR[:ORIG_CTX]] [--rope-attn-factor X]\n"
+    "       [--longrope ORIG_CTX]\n"
     "ARCH: llama mixtral qwen2 qwen3 qwen2moe qwen3moe gemma3 phi3\n"
     "TYPE: f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_K q3_K q4_K q5_K q6_K iq4_nl iq4_xs\n";
 
@@ -177,24 +204,46 @@ const loom::quant::QuantType* parse_type(const std::string& name) {
     throw UsageError("--type: unknown or unsupported tensor type \"" + name + "\"");
 }
 
-float parse_rope_scaling(const std::string& text) {
-    const std::string prefix = "linear:";
-    if (text.rfind(prefix, 0) != 0) {
-        throw UsageError("--rope-scaling: expected linear:FACTOR, got \"" + text + "\"");
-    }
-    std::string factor = text.substr(prefix.size());
+// A float in [lo, hi], the whole text.
+float parse_float(std::string_view flag, const std::string& text, float lo, float hi) {
     size_t used = 0;
     float f = 0.0f;
     try {
-        f = std::stof(factor, &used);
+        f = std::stof(text, &used);
     } catch (const std::exception&) {
         used = 0;
     }
-    if (used == 0 || used != factor.size() || !(f >= 1.0f && f <= 1024.0f)) {
-        throw UsageError("--rope-scaling: expected a factor between 1 and 1024, got \"" + factor +
+    if (used == 0 || used != text.size() || !(f >= lo && f <= hi)) {
+        char range[64];
+        std::snprintf(range, sizeof range, "between %g and %g", lo, hi);
+        throw UsageError(std::string(flag) + ": expected a number " + range + ", got \"" + text +
                          "\"");
     }
     return f;
+}
+
+// linear:FACTOR or yarn:FACTOR[:ORIG_CTX].
+RopeScaling parse_rope_scaling(const std::string& text) {
+    const std::string flag = "--rope-scaling";
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+        size_t colon = text.find(':', start);
+        parts.push_back(text.substr(start, colon - start));
+        if (colon == std::string::npos) break;
+        start = colon + 1;
+    }
+    RopeScaling r;
+    if (parts[0] == "linear" && parts.size() == 2) {
+        r.type = "linear";
+    } else if (parts[0] == "yarn" && (parts.size() == 2 || parts.size() == 3)) {
+        r.type = "yarn";
+        if (parts.size() == 3) r.orig_ctx = parse_count(flag + " ORIG_CTX", parts[2]);
+    } else {
+        throw UsageError(flag + ": expected linear:FACTOR or yarn:FACTOR[:ORIG_CTX], got \"" +
+                         text + "\"");
+    }
+    r.factor = parse_float(flag + " FACTOR", parts[1], 1.0f, 1024.0f);
+    return r;
 }
 
 Options parse_args(const std::vector<std::string>& args) {
@@ -245,7 +294,17 @@ Options parse_args(const std::vector<std::string>& args) {
         } else if (flag == "--rope-freqs") {
             o.rope_freqs = true;
         } else if (flag == "--rope-scaling") {
-            o.rope_scale_linear = parse_rope_scaling(value());
+            o.rope_scaling = parse_rope_scaling(value());
+        } else if (flag == "--rope-attn-factor") {
+            o.rope_attn_factor = parse_float(flag, value(), 0.01f, 100.0f);
+        } else if (flag == "--ctx-train") {
+            o.n_ctx_train = parse_count(flag, value());
+        } else if (flag == "--longrope") {
+            o.longrope_orig_ctx = parse_count(flag, value());
+            if (o.longrope_orig_ctx < 2) {
+                throw UsageError("--longrope: the original context must be at least 2 (its "
+                                 "logarithm divides the attention factor)");
+            }
         } else {
             throw UsageError("unknown argument \"" + flag + "\"");
         }
@@ -309,6 +368,12 @@ Dims resolve_dims(const Options& o) {
     d.n_swa = o.n_swa.value_or(a.swa);
     if (o.rope_freqs && a.gguf_arch != "llama") {
         throw UsageError("--rope-freqs: only the llama architecture reads rope_freqs.weight");
+    }
+    if (o.longrope_orig_ctx != 0 && a.gguf_arch != "phi3") {
+        throw UsageError("--longrope: only the phi3 architecture reads rope_factors_long/short");
+    }
+    if (o.longrope_orig_ctx != 0 && !o.rope_scaling.type.empty()) {
+        throw UsageError("--longrope with --rope-scaling: Phi-3's converter writes one or neither");
     }
     // Every row (ne[0]) must hold whole blocks of the type.
     const uint32_t block = o.type->block_size;
@@ -411,6 +476,20 @@ private:
     GgufWriter w_;
 };
 
+// LongRoPE's per-dimension divisors [n_rot / 2], ascending with the dimension as in
+// Phi-3.5-mini's config.json (long_factor 1.08 to 64.8, short_factor 1.0 to 2.84): uniform
+// in [1, hi], sorted. Long and short differ at every dimension, so that the choice between
+// them shows at small positions too (the highest frequencies turn ~1 radian per position).
+std::vector<float> longrope_factors(uint64_t seed, std::string_view name, uint32_t n, double hi) {
+    Rng rng = tensor_rng(seed, name);
+    std::vector<float> out(n);
+    for (float& f : out) {
+        f = static_cast<float>(1.0 + (hi - 1.0) * static_cast<double>(rng.next() >> 11) * 0x1p-53);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 // Llama 3 frequency factors (the converter's LlamaModel.generate_extra_tensors): factor 8,
 // low 1, high 4, but an original context of 64 instead of 8192, so that at the test's
 // ~24 positions most of the head's frequencies are scaled (a factor only shows in the
@@ -443,7 +522,7 @@ void write_metadata(GgufWriter& w, const Options& o, const Dims& d, const GgufFi
     // contains "phi3" Phi-3's strip attributes, and fails on a vocabulary without
     // <|endoftext|> (llama-vocab.cpp, per-token attributes by model name).
     w.add("general.name", "loom synthetic model");
-    w.add(p + "context_length", uint32_t{4096});
+    w.add(p + "context_length", o.n_ctx_train);
     w.add(p + "embedding_length", d.n_embd);
     w.add(p + "block_count", d.n_layer);
     w.add(p + "feed_forward_length", d.n_ff);
@@ -456,10 +535,23 @@ void write_metadata(GgufWriter& w, const Options& o, const Dims& d, const GgufFi
     w.add(p + "attention.layer_norm_rms_epsilon", a.rms_eps);
     w.add(p + "rope.freq_base", static_cast<float>(a.rope_freq_base));
     w.add(p + "rope.dimension_count", d.head_dim);
-    if (o.rope_scale_linear != 0.0f) {
-        w.add(p + "rope.scaling.type", "linear");
-        w.add(p + "rope.scaling.factor", o.rope_scale_linear);
+    if (!o.rope_scaling.type.empty()) {
+        w.add(p + "rope.scaling.type", o.rope_scaling.type);
+        w.add(p + "rope.scaling.factor", o.rope_scaling.factor);
+        if (o.rope_scaling.orig_ctx != 0) {
+            w.add(p + "rope.scaling.original_context_length", o.rope_scaling.orig_ctx);
+        }
     }
+    std::optional<float> attn_factor = o.rope_attn_factor;
+    if (o.longrope_orig_ctx != 0) {
+        w.add(p + "rope.scaling.original_context_length", o.longrope_orig_ctx);
+        // Phi3MiniModel.set_gguf_parameters: the "su" / "longrope" magnitude.
+        const double scale = static_cast<double>(o.n_ctx_train) / o.longrope_orig_ctx;
+        const double ln_orig = std::log(static_cast<double>(o.longrope_orig_ctx));
+        const double longrope_attn = scale > 1.0 ? std::sqrt(1.0 + std::log(scale) / ln_orig) : 1.0;
+        if (!attn_factor) attn_factor = static_cast<float>(longrope_attn);
+    }
+    if (attn_factor) w.add(p + "rope.scaling.attn_factor", *attn_factor);
     if (d.n_swa != 0) w.add(p + "attention.sliding_window", d.n_swa);
     if (a.moe != Moe::None) {
         w.add(p + "expert_count", d.n_expert);
@@ -552,6 +644,13 @@ int synth_model(const Options& o) {
     if (o.rope_freqs) {
         m.f32_values("rope_freqs.weight", {d.head_dim / 2},
                      llama3_rope_factors(d.head_dim, a.rope_freq_base));
+    }
+    if (o.longrope_orig_ctx != 0) {
+        for (const auto& [name, hi] : {std::pair{"rope_factors_long.weight", 20.0},
+                                       std::pair{"rope_factors_short.weight", 2.0}}) {
+            m.f32_values(name, {d.head_dim / 2},
+                         longrope_factors(o.seed, name, d.head_dim / 2, hi));
+        }
     }
     m.writer().write_file(o.out_path);
     std::cout << o.out_path << ": " << a.name << " (" << a.gguf_arch << "), " << o.type->name
