@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "quant/float_types.h"
 #include "kernels/x86_dots.h"
 
 namespace loom::kernels {
@@ -16,10 +17,35 @@ KernelSet::KernelSet(Isa isa) : isa_(isa) {
     for (const quant::QuantType& q : quant::quant_types()) {
         const auto id = static_cast<size_t>(q.type);
         if (id >= kTypes || q.vec_dot == nullptr) continue;
-        const quant::VecDotFn fast = x86_vec_dot(q.type, isa);
-        dots_[id] = fast != nullptr ? fast : q.vec_dot;
-        simd_[id] = fast != nullptr;
+        const SimdKernels fast = x86_kernels(q.type, isa);
+        dots_[id] = fast.dot != nullptr ? fast.dot : q.vec_dot;
+        rows_[id] = fast.rows;
     }
+    float_ = x86_float_kernels(isa);
+    if (float_.gelu_mul != nullptr) {
+        // Between -10 and 10 gelu_tanh(x) depends only on fp16(x): tabulate it once.
+        gelu_table_.resize(65536);
+        for (uint32_t h = 0; h < 65536; ++h) {
+            gelu_table_[h] = gelu_tanh(quant::fp16_to_fp32(static_cast<uint16_t>(h)));
+        }
+    }
+}
+
+float KernelSet::dot(const float* x, const float* y, int64_t n) const noexcept {
+    if (float_.dot != nullptr) return float_.dot(n, x, y);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; ++i) sum += x[i] * y[i];
+    return sum;
+}
+
+void KernelSet::axpy(int64_t n, float a, const float* x, float* y) const noexcept {
+    if (float_.axpy != nullptr) return float_.axpy(n, a, x, y);
+    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+void KernelSet::gelu_mul(float* gate, const float* up, int64_t n) const noexcept {
+    if (float_.gelu_mul != nullptr) return float_.gelu_mul(gelu_table_.data(), gate, up, n);
+    for (int64_t i = 0; i < n; ++i) gate[i] = gelu_tanh(gate[i]) * up[i];
 }
 
 quant::VecDotFn KernelSet::vec_dot(gguf::GgmlType type) const {
@@ -29,16 +55,20 @@ quant::VecDotFn KernelSet::vec_dot(gguf::GgmlType type) const {
 
 bool KernelSet::accelerated(gguf::GgmlType type) const {
     const auto id = static_cast<size_t>(type);
-    return id < kTypes && simd_[id];
+    return id < kTypes && rows_[id] != nullptr;
 }
 
 void KernelSet::matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,
                             int64_t y_stride, int64_t r0, int64_t r1) const noexcept {
-    const quant::VecDotFn dot = dots_[static_cast<size_t>(w.type)];
+    if (const RowsFn rows = rows_[static_cast<size_t>(w.type)]) {
+        rows(RowsArgs{w.data, w.row_bytes, w.n_in, xq, xq_stride, n_tokens, y, y_stride, r0, r1});
+        return;
+    }
+    const quant::VecDotFn row_dot = dots_[static_cast<size_t>(w.type)];
     for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_bytes;
         for (int64_t t = 0; t < n_tokens; ++t) {
-            y[t * y_stride + r] = dot(w.n_in, row, xq + static_cast<size_t>(t) * xq_stride);
+            y[t * y_stride + r] = row_dot(w.n_in, row, xq + static_cast<size_t>(t) * xq_stride);
         }
     }
 }

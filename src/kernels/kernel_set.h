@@ -1,7 +1,8 @@
 // KernelSet: the dot-product kernels one context computes with, chosen once from the
 // CPU's instruction set (STYLE.md: one object owned by the context, no global dispatch
 // state). Every weight type has a kernel: the SIMD one where src/kernels/x86_dots.cpp
-// has it for the chosen level, the scalar reference of src/quant/ otherwise, so the
+// has it for the chosen level (dot and multi-token rows kernel), the scalar reference of
+// src/quant/ otherwise, so the
 // forced levels (Isa::Scalar = --reference-kernels) run every model.
 //
 //   KernelSet k(detect_isa());
@@ -12,10 +13,12 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "gguf/ggml_type.h"
 #include "kernels/cpu_features.h"
 #include "kernels/reference.h"
+#include "kernels/x86_dots.h"
 #include "quant/quant_type.h"
 
 namespace loom::kernels {
@@ -35,11 +38,19 @@ public:
     void matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,
                      int64_t y_stride, int64_t r0, int64_t r1) const noexcept;
 
+    // Float helpers of the attention and feed-forward, at this level.
+    float dot(const float* x, const float* y, int64_t n) const noexcept;
+    void axpy(int64_t n, float a, const float* x, float* y) const noexcept;  // y += a x
+    // gate[i] = gelu_tanh(gate[i]) * up[i], exactly kernels::gelu_tanh (ggml's table).
+    void gelu_mul(float* gate, const float* up, int64_t n) const noexcept;
+
 private:
     static constexpr size_t kTypes = 64;  // above every ggml type id Loom computes with
     Isa isa_;
     std::array<quant::VecDotFn, kTypes> dots_{};
-    std::array<bool, kTypes> simd_{};
+    std::array<RowsFn, kTypes> rows_{};  // SIMD rows kernels; null: the vec_dot loop
+    FloatKernels float_;                 // null members: the scalar loops
+    std::vector<float> gelu_table_;      // gelu_tanh of every fp16 value, by its bits
 };
 
 }  // namespace loom::kernels

@@ -298,18 +298,14 @@ void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
             const float* qh = q_.data() + t * nq + size_t{hd} * h.head_dim;
             const size_t kvh = hd / group;
             for (uint32_t j = first; j <= pos; ++j) {
-                const float* kj = k_layer + size_t{j} * nk + kvh * h.head_dim;
-                float dot = 0.0f;
-                for (uint32_t i = 0; i < h.head_dim; ++i) dot += qh[i] * kj[i];
-                scores[j] = dot * kq_scale;
+                scores[j] = kernels_.dot(qh, k_layer + size_t{j} * nk + kvh * h.head_dim, h.head_dim) * kq_scale;
             }
             kernels::softmax(scores + first, pos + 1 - first);
             round_to_f16(scores + first, pos + 1 - first);
             float* out = attn_.data() + t * n_attn + size_t{hd} * h.head_dim_v;
             std::fill(out, out + h.head_dim_v, 0.0f);
             for (uint32_t j = first; j <= pos; ++j) {
-                const float* vj = v_layer + size_t{j} * nv + kvh * h.head_dim_v;
-                for (uint32_t i = 0; i < h.head_dim_v; ++i) out[i] += scores[j] * vj[i];
+                kernels_.axpy(h.head_dim_v, scores[j], v_layer + size_t{j} * nv + kvh * h.head_dim_v, out);
             }
         }
     });
@@ -337,8 +333,10 @@ void Context::ffn_dense(const model::Tensor gate, const model::Tensor up, const 
         matmul(kernels::matrix_of(*gate), x, E, n, gate_.data(), ff);
         matmul(kernels::matrix_of(*up), x, E, n, up_.data(), ff);
     }
-    for (size_t i = 0; i < size_t{n} * ff; ++i) {
-        gate_[i] = (gelu ? kernels::gelu_tanh(gate_[i]) : kernels::silu(gate_[i])) * up_[i];
+    if (gelu) {
+        kernels_.gelu_mul(gate_.data(), up_.data(), static_cast<int64_t>(size_t{n} * ff));
+    } else {
+        for (size_t i = 0; i < size_t{n} * ff; ++i) gate_[i] = kernels::silu(gate_[i]) * up_[i];
     }
     matmul(down_m, gate_.data(), ff, n, out, E);
 }

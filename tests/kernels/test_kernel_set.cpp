@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "quant/float_types.h"
 
 namespace loom::kernels {
 namespace {
@@ -62,7 +63,9 @@ TEST(KernelSet, EveryLevelMatchesTheReferenceForEveryType) {
             if (q.vec_dot == nullptr) continue;  // activation-only types
             const quant::QuantType* partner = quant::find_quant_type(q.dot_partner);
             ASSERT_NE(set.vec_dot(q.type), nullptr) << q.name;
-            if (isa == Isa::Scalar) EXPECT_FALSE(set.accelerated(q.type)) << q.name;
+            if (isa == Isa::Scalar) {
+                EXPECT_FALSE(set.accelerated(q.type)) << q.name;
+            }
             for (int64_t n : lengths(q)) {
                 for (int trial = 0; trial < 4; ++trial) {
                     const std::vector<float> w = random_floats(rng, n, trial == 3 ? 30.0f : 0.5f);
@@ -90,7 +93,8 @@ TEST(KernelSet, EveryLevelMatchesTheReferenceForEveryType) {
 
 TEST(KernelSet, MatmulRowsWritesExactlyItsRowsAndTokens) {
     std::mt19937 rng(7);
-    const int64_t n_in = 512, n_out = 11, n_tokens = 3;
+    // 7 tokens: a full tile of four and a remainder of three.
+    const int64_t n_in = 512, n_out = 11, n_tokens = 7;
     for (Isa isa : supported_levels()) {
         KernelSet set(isa);
         for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
@@ -125,7 +129,58 @@ TEST(KernelSet, MatmulRowsWritesExactlyItsRowsAndTokens) {
                 const int64_t t = rel / y_stride, r = rel % y_stride;
                 const float ref = q->vec_dot(n_in, weights.data() + r * m.row_bytes, act.data() + t * stride);
                 EXPECT_NEAR(y[i], ref, 1e-4f * (1.0f + std::fabs(ref))) << isa_name(isa) << " " << q->name;
+                // Many tokens at once give exactly what one token at a time gives, so
+                // prompt processing and generation agree bit for bit.
+                const float one = set.vec_dot(type)(n_in, weights.data() + r * m.row_bytes, act.data() + t * stride);
+                EXPECT_EQ(y[i], one) << isa_name(isa) << " " << q->name << " token " << t << " row " << r;
             }
+        }
+    }
+}
+
+TEST(KernelSet, FloatHelpersMatchTheReference) {
+    std::mt19937 rng(3);
+    for (Isa isa : supported_levels()) {
+        KernelSet set(isa);
+        for (int64_t n : {1, 7, 8, 9, 64, 255, 256, 640}) {
+            std::vector<float> x = random_floats(rng, n, 2.0f), y = random_floats(rng, n, 2.0f);
+            double ref = 0.0, mag = 0.0;
+            for (int64_t i = 0; i < n; ++i) {
+                ref += static_cast<double>(x[i]) * y[i];
+                mag += std::fabs(static_cast<double>(x[i]) * y[i]);
+            }
+            EXPECT_NEAR(set.dot(x.data(), y.data(), n), ref, 1e-6 * mag) << isa_name(isa) << " n=" << n;
+            // axpy writes exactly n values (a guard after them stays).
+            std::vector<float> acc = y;
+            acc.push_back(-7.0f);
+            set.axpy(n, 0.5f, x.data(), acc.data());
+            for (int64_t i = 0; i < n; ++i) EXPECT_FLOAT_EQ(acc[i], y[i] + 0.5f * x[i]) << isa_name(isa);
+            EXPECT_EQ(acc[n], -7.0f);
+        }
+    }
+}
+
+TEST(KernelSet, GeluMatchesTheReferenceForEveryFp16Input) {
+    // gelu_tanh depends on fp16(x) between -10 and 10 and is x or 0 outside: every fp16
+    // value, the boundaries, values that round to another fp16, and a tail.
+    std::vector<float> x;
+    for (uint32_t h = 0; h < 65536; ++h) {
+        const float v = quant::fp16_to_fp32(static_cast<uint16_t>(h));
+        if (std::isfinite(v)) x.push_back(v);
+    }
+    for (float v : {-10.0f, 10.0f, -9.999f, 9.999f, -10.001f, 10.001f, 1e-8f, -1e-8f, 0.33333334f, 3.1415927f, 123.0f}) {
+        x.push_back(v);
+    }
+    std::vector<float> up(x.size());
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+    for (float& u : up) u = dist(rng);
+    for (Isa isa : supported_levels()) {
+        KernelSet set(isa);
+        std::vector<float> g = x;
+        set.gelu_mul(g.data(), up.data(), static_cast<int64_t>(g.size()));
+        for (size_t i = 0; i < x.size(); ++i) {
+            ASSERT_EQ(g[i], gelu_tanh(x[i]) * up[i]) << isa_name(isa) << " x=" << x[i];
         }
     }
 }
@@ -133,7 +188,9 @@ TEST(KernelSet, MatmulRowsWritesExactlyItsRowsAndTokens) {
 TEST(KernelSet, LevelsParseAndUnsupportedLevelsAreRefused) {
     for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512Vnni}) {
         EXPECT_EQ(parse_isa(isa_name(isa)), isa);
-        if (!isa_supported(isa)) EXPECT_THROW(KernelSet{isa}, Error);
+        if (!isa_supported(isa)) {
+            EXPECT_THROW(KernelSet{isa}, Error);
+        }
     }
     EXPECT_FALSE(parse_isa("sse9").has_value());
     EXPECT_TRUE(isa_supported(Isa::Scalar));

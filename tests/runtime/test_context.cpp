@@ -83,7 +83,9 @@ TEST(Context, SlidingWindowOnLlamaLimitsAttention) {
         size_t differing_rows = 0;
         for (size_t t = 0; t < ids.size(); ++t) {
             const bool same = std::equal(expected[t].begin(), expected[t].end(), all.begin() + t * n_vocab);
-            if (t < window) EXPECT_TRUE(same) << "window " << window << ", token " << t << " sees all its keys";
+            if (t < window) {
+                EXPECT_TRUE(same) << "window " << window << ", token " << t << " sees all its keys";
+            }
             differing_rows += same ? 0 : 1;
         }
         if (window < ids.size()) {
