@@ -7,6 +7,7 @@
 #include <array>
 #include <iostream>
 
+#include "cli/bench_command.h"
 #include "cli/build_info.h"
 #include "cli/chat_command.h"
 #include "cli/inspect_command.h"
@@ -18,12 +19,13 @@
 namespace loom::cli {
 namespace {
 
-constexpr std::array<Command, 5> kCommands = {{
+constexpr std::array<Command, 6> kCommands = {{
     {"run", "Generate text from a prompt, streamed", setup_run},
     {"chat", "Chat with a model through its chat template", setup_chat},
     {"inspect", "Show the metadata and tensors of a GGUF file", setup_inspect},
     {"template", "Render a chat template for a conversation, exactly as the model sees it",
      setup_template},
+    {"bench", "Measure prompt-processing and generation speed in tokens/s", setup_bench},
     {"tokenize", "Show the token ids of a text under a model's tokenizer", setup_tokenize},
 }};
 
