@@ -28,7 +28,7 @@ using quant::BlockQ6_K;
 using quant::BlockQ8_0;
 using quant::BlockQ8_K;
 
-constexpr int64_t kTile = 4;  // tokens per pass over a weight row
+constexpr int64_t kTile = 8;  // tokens per pass over a weight row (tile_*_n handle 1..8)
 
 inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -136,17 +136,82 @@ struct Q5_0W {
     }
 };
 
+// Rows [r0, r1) of a legacy-type matrix against up to kTile activation rows at once:
+// each weight block is unpacked once and dotted with every token's block. The AVX-512
+// level takes two blocks per 512-bit step. dot_legacy is this with one token, so one
+// token at a time and many at once give the same bits.
+// nt is a template parameter so the accumulators live in registers (a runtime count
+// keeps them on the stack, and every FMA then waits on a store-to-load round trip).
+template <typename W, int nt>
+void tile_legacy(const typename W::Block* x, int64_t nb, const BlockQ8_0* const* y, float* out) noexcept {
+    int64_t i = 0;
+#if LOOM_SIMD_VNNI
+    __m512 acc2[kTile];
+    #pragma GCC unroll 8
+    for (int64_t k = 0; k < nt; ++k) acc2[k] = _mm512_setzero_ps();
+    for (; i + 2 <= nb; i += 2) {
+        const __m512i qx = _mm512_inserti64x4(_mm512_castsi256_si512(W::unpack(x[i])), W::unpack(x[i + 1]), 1);
+        const __m512i ax = _mm512_abs_epi8(qx);
+        const __mmask64 neg = _mm512_movepi8_mask(qx);
+        const float dx0 = fp16(x[i].d), dx1 = fp16(x[i + 1].d);
+        #pragma GCC unroll 8
+        for (int64_t k = 0; k < nt; ++k) {
+            const __m512i qy = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[k][i].qs))),
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[k][i + 1].qs)), 1);
+            const __m512i sy = _mm512_mask_sub_epi8(qy, neg, _mm512_setzero_si512(), qy);
+            const __m512i dp = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax, sy);
+            const __m256 d0 = _mm256_set1_ps(dx0 * fp16(y[k][i].d));
+            const __m256 d1 = _mm256_set1_ps(dx1 * fp16(y[k][i + 1].d));
+            const __m512 d = _mm512_castpd_ps(
+                _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(d0)), _mm256_castps_pd(d1), 1));
+            acc2[k] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dp), acc2[k]);
+        }
+    }
+#endif
+    __m256 acc[kTile];
+    #pragma GCC unroll 8
+    for (int64_t k = 0; k < nt; ++k) acc[k] = _mm256_setzero_ps();
+    for (; i < nb; ++i) {
+        const __m256i qx = W::unpack(x[i]);
+        const float dx = fp16(x[i].d);
+        #pragma GCC unroll 8
+        for (int64_t k = 0; k < nt; ++k) {
+            const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[k][i].qs));
+            const __m256 d = _mm256_set1_ps(dx * fp16(y[k][i].d));
+            acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i8(qx, qy)), acc[k]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int64_t k = 0; k < nt; ++k) {
+#if LOOM_SIMD_VNNI
+        out[k] = _mm512_reduce_add_ps(acc2[k]) + hsum(acc[k]);
+#else
+        out[k] = hsum(acc[k]);
+#endif
+    }
+}
+
+template <typename W>
+void tile_legacy_n(const typename W::Block* x, int64_t nb, const BlockQ8_0* const* y, int64_t nt, float* out) noexcept {
+    switch (nt) {
+        case 1: return tile_legacy<W, 1>(x, nb, y, out);
+        case 2: return tile_legacy<W, 2>(x, nb, y, out);
+        case 3: return tile_legacy<W, 3>(x, nb, y, out);
+        case 4: return tile_legacy<W, 4>(x, nb, y, out);
+        case 5: return tile_legacy<W, 5>(x, nb, y, out);
+        case 6: return tile_legacy<W, 6>(x, nb, y, out);
+        case 7: return tile_legacy<W, 7>(x, nb, y, out);
+        default: return tile_legacy<W, 8>(x, nb, y, out);
+    }
+}
+
 template <typename W>
 float dot_legacy(int64_t n, const void* xv, const void* yv) noexcept {
-    const auto* x = static_cast<const typename W::Block*>(xv);
-    const auto* y = static_cast<const BlockQ8_0*>(yv);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 32; ++i) {
-        const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
-        const __m256 d = _mm256_set1_ps(fp16(x[i].d) * fp16(y[i].d));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i8(W::unpack(x[i]), qy)), acc);
-    }
-    return hsum(acc);
+    const BlockQ8_0* y[1] = {static_cast<const BlockQ8_0*>(yv)};
+    float out;
+    tile_legacy<W, 1>(static_cast<const typename W::Block*>(xv), n / 32, y, &out);
+    return out;
 }
 
 template <typename W>
@@ -157,21 +222,12 @@ void rows_legacy(const RowsArgs& a) noexcept {
         for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kTile) {
             const int64_t nt = a.n_tokens - t0 < kTile ? a.n_tokens - t0 : kTile;
             const BlockQ8_0* y[kTile];
-            __m256 acc[kTile];
+            float out[kTile];
             for (int64_t k = 0; k < nt; ++k) {
                 y[k] = reinterpret_cast<const BlockQ8_0*>(a.xq + static_cast<size_t>(t0 + k) * a.xq_stride);
-                acc[k] = _mm256_setzero_ps();
             }
-            for (int64_t i = 0; i < nb; ++i) {
-                const __m256i qx = W::unpack(x[i]);
-                const float dx = fp16(x[i].d);
-                for (int64_t k = 0; k < nt; ++k) {
-                    const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[k][i].qs));
-                    const __m256 d = _mm256_set1_ps(dx * fp16(y[k][i].d));
-                    acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i8(qx, qy)), acc[k]);
-                }
-            }
-            for (int64_t k = 0; k < nt; ++k) a.y[(t0 + k) * a.y_stride + r] = hsum(acc[k]);
+            tile_legacy_n<W>(x, nb, y, nt, out);
+            for (int64_t k = 0; k < nt; ++k) a.y[(t0 + k) * a.y_stride + r] = out[k];
         }
     }
 }
