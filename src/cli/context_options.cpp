@@ -17,6 +17,7 @@ void add_context_options(CLI::App& app, ContextArgs& args) {
         ->check(CLI::Range(1, 4096));
     app.add_flag("--reference-kernels", args.reference_kernels,
                  "Compute with the scalar reference kernels (slow; the definition of correct)");
+    app.add_option("--cache-type,--cache-type-k", args.cache_type, "KV cache type: f16 (default), f32, q8_0");
     app.add_option("--kernels", args.kernels, "Kernel level: scalar, avx2, avx512-vnni (default: the best available)");
 }
 
@@ -34,6 +35,16 @@ runtime::ContextParams resolve_context(const ContextArgs& args, const model::HPa
                         "--kernels: \"" + args.kernels + "\" is not a kernel level (scalar, avx2, avx512-vnni)");
         }
         p.isa = *isa;
+    }
+    if (args.cache_type == "f16") {
+        p.kv_type = gguf::GgmlType::F16;
+    } else if (args.cache_type == "f32") {
+        p.kv_type = gguf::GgmlType::F32;
+    } else if (args.cache_type == "q8_0") {
+        p.kv_type = gguf::GgmlType::Q8_0;
+    } else {
+        throw Error(ErrorCode::InvalidArgument,
+                    "--cache-type: \"" + args.cache_type + "\" is not a KV cache type (f16, f32, q8_0)");
     }
     return p;
 }

@@ -18,6 +18,7 @@ struct ContextArgs {
     uint32_t n_batch = 64;
     bool reference_kernels = false;  // the scalar reference kernels throughout
     std::string kernels;             // a level by name ("avx2"); empty: the best this CPU has
+    std::string cache_type = "f16";  // KV cache type: f16, f32, q8_0
 };
 
 void add_context_options(CLI::App& app, ContextArgs& args);

@@ -43,6 +43,16 @@ void KernelSet::axpy(int64_t n, float a, const float* x, float* y) const noexcep
     for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void KernelSet::axpy_row(gguf::GgmlType type, int64_t n, float a, const void* x, float* y,
+                         float* scratch) const noexcept {
+    if (type == gguf::GgmlType::F32) return axpy(n, a, static_cast<const float*>(x), y);
+    if (type == gguf::GgmlType::F16 && float_.axpy_f16 != nullptr) {
+        return float_.axpy_f16(n, a, static_cast<const uint16_t*>(x), y);
+    }
+    quant::find_quant_type(type)->dequantize_row(x, scratch, n);
+    axpy(n, a, scratch, y);
+}
+
 void KernelSet::gelu_mul(float* gate, const float* up, int64_t n) const noexcept {
     if (float_.gelu_mul != nullptr) return float_.gelu_mul(gelu_table_.data(), gate, up, n);
     for (int64_t i = 0; i < n; ++i) gate[i] = gelu_tanh(gate[i]) * up[i];

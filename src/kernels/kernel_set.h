@@ -41,6 +41,9 @@ public:
     // Float helpers of the attention and feed-forward, at this level.
     float dot(const float* x, const float* y, int64_t n) const noexcept;
     void axpy(int64_t n, float a, const float* x, float* y) const noexcept;  // y += a x
+    // y += a x for a row x of n elements of type (F32, F16 or any type with a dequantize:
+    // converted through scratch, n floats).
+    void axpy_row(gguf::GgmlType type, int64_t n, float a, const void* x, float* y, float* scratch) const noexcept;
     // gate[i] = gelu_tanh(gate[i]) * up[i], exactly kernels::gelu_tanh (ggml's table).
     void gelu_mul(float* gate, const float* up, int64_t n) const noexcept;
 

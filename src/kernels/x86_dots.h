@@ -40,6 +40,7 @@ struct SimdKernels {
 struct FloatKernels {
     quant::VecDotFn dot = nullptr;  // float rows
     void (*axpy)(int64_t n, float a, const float* x, float* y) noexcept = nullptr;
+    void (*axpy_f16)(int64_t n, float a, const uint16_t* x, float* y) noexcept = nullptr;
     void (*gelu_mul)(const float* table, float* gate, const float* up, int64_t n) noexcept = nullptr;
 };
 

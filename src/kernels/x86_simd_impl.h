@@ -377,6 +377,16 @@ void axpy(int64_t n, float a, const float* x, float* y) noexcept {
     for (; i < n; ++i) y[i] += a * x[i];
 }
 
+// y[i] += a * x[i], x in fp16.
+void axpy_f16(int64_t n, float a, const uint16_t* x, float* y) noexcept {
+    const __m256 av = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, load_f16(x + i), _mm256_loadu_ps(y + i)));
+    }
+    for (; i < n; ++i) y[i] += a * fp16(x[i]);
+}
+
 // gate[i] = gelu(gate[i]) * up[i] through a table of all fp16 inputs (ggml's GELU):
 // 0 at or below -10, the input at or above 10, else table[fp16(x)].
 void gelu_mul(const float* table, float* gate, const float* up, int64_t n) noexcept {
@@ -399,7 +409,7 @@ void gelu_mul(const float* table, float* gate, const float* up, int64_t n) noexc
 
 }  // namespace
 
-FloatKernels float_kernels() { return {dot_f32, axpy, gelu_mul}; }
+FloatKernels float_kernels() { return {dot_f32, axpy, axpy_f16, gelu_mul}; }
 
 SimdKernels kernels_for(gguf::GgmlType type) {
     using gguf::GgmlType;

@@ -42,8 +42,26 @@ Context::Context(std::shared_ptr<const model::Model> model, const ContextParams&
     const model::Weights& w = model_->weights();
     const size_t n_ctx = params_.n_ctx;
     const size_t b = params_.n_batch;
-    k_cache_.assign(h.n_layer * n_ctx * h.n_embd_k(), 0.0f);
-    v_cache_.assign(h.n_layer * n_ctx * h.n_embd_v(), 0.0f);
+    // KV cache rows in the cache type: F16 (llama.cpp's default), F32, or Q8_0 (heads
+    // must be whole blocks of 32).
+    using gguf::GgmlType;
+    if (params_.kv_type != GgmlType::F16 && params_.kv_type != GgmlType::F32 && params_.kv_type != GgmlType::Q8_0) {
+        throw Error(ErrorCode::InvalidArgument, "KV cache type " + std::string(gguf::ggml_type_name(params_.kv_type)) +
+                                                    " is not supported (f16, f32, q8_0)");
+    }
+    kv_ = quant::find_quant_type(params_.kv_type);
+    if (h.head_dim % kv_->block_size != 0 || h.head_dim_v % kv_->block_size != 0) {
+        throw Error(ErrorCode::InvalidArgument, "KV cache type " + std::string(kv_->name) + " needs head widths (" +
+                                                    std::to_string(h.head_dim) + ", " + std::to_string(h.head_dim_v) +
+                                                    ") that are multiples of " + std::to_string(kv_->block_size));
+    }
+    k_head_bytes_ = quant::row_bytes(*kv_, h.head_dim);
+    v_head_bytes_ = quant::row_bytes(*kv_, h.head_dim_v);
+    q_head_bytes_ = kernels::activation_row_bytes(params_.kv_type, h.head_dim);
+    k_cache_.assign(size_t{h.n_layer} * n_ctx * h.n_head_kv * k_head_bytes_, 0);
+    v_cache_.assign(size_t{h.n_layer} * n_ctx * h.n_head_kv * v_head_bytes_, 0);
+    q_conv_.resize(b * h.n_head * q_head_bytes_);
+    v_rows_.resize(pool_.size() * size_t{h.head_dim_v});
     const size_t n_qkv = size_t{h.n_embd_q()} + h.n_embd_k() + h.n_embd_v();
     const size_t n_attn = size_t{h.n_head} * h.head_dim_v;
     const size_t ff = std::max({size_t{h.n_ff} * (model_->arch().fused_gate_up ? 2 : 1), size_t{h.n_ff_exp},
@@ -254,8 +272,10 @@ void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
     const bool swa = h.is_swa(il);
     const float* cs_base = rope_cs_.data() + (swa ? params_.n_batch : 0) * size_t{h.n_rot};
     const bool neox = arch.rope == model::RopeStyle::Neox;
-    float* k_layer = k_cache_.data() + size_t{il} * params_.n_ctx * nk;
-    float* v_layer = v_cache_.data() + size_t{il} * params_.n_ctx * nv;
+    const size_t k_pos_bytes = size_t{h.n_head_kv} * k_head_bytes_, v_pos_bytes = size_t{h.n_head_kv} * v_head_bytes_;
+    uint8_t* k_layer = k_cache_.data() + size_t{il} * params_.n_ctx * k_pos_bytes;
+    uint8_t* v_layer = v_cache_.data() + size_t{il} * params_.n_ctx * v_pos_bytes;
+    const bool f16_rounding = params_.kv_type == gguf::GgmlType::F16;
     for (uint32_t t = 0; t < n; ++t) {
         float* q = q_.data() + t * nq;
         float* k = k_.data() + t * nk;
@@ -270,17 +290,18 @@ void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
             float* qh = q + size_t{hd} * h.head_dim;
             if (arch.qk_norm) kernels::rms_norm(qh, f.q_norm.data(), qh, h.head_dim, h.rms_eps);
             kernels::rope_apply(qh, h.n_rot, cs, neox);
+            // The query meets the keys in the cache type's dot (as ggml converts it).
+            kernels::convert_activations(params_.kv_type, qh, h.head_dim,
+                                         q_conv_.data() + (size_t{t} * h.n_head + hd) * q_head_bytes_);
         }
         for (uint32_t hd = 0; hd < h.n_head_kv; ++hd) {
             float* kh = k + size_t{hd} * h.head_dim;
             if (arch.qk_norm) kernels::rms_norm(kh, f.k_norm.data(), kh, h.head_dim, h.rms_eps);
             kernels::rope_apply(kh, h.n_rot, cs, neox);
+            kv_->quantize_row(kh, k_layer + size_t{pos0 + t} * k_pos_bytes + hd * k_head_bytes_, h.head_dim);
+            kv_->quantize_row(v + size_t{hd} * h.head_dim_v,
+                              v_layer + size_t{pos0 + t} * v_pos_bytes + hd * v_head_bytes_, h.head_dim_v);
         }
-        round_to_f16(q, nq);
-        round_to_f16(k, nk);
-        round_to_f16(v, nv);
-        std::copy_n(k, nk, k_layer + size_t{pos0 + t} * nk);
-        std::copy_n(v, nv, v_layer + size_t{pos0 + t} * nv);
     }
 
     // Each (token, head) pair attends to the keys at or before its position (the last
@@ -288,24 +309,28 @@ void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
     const uint32_t group = h.n_head / h.n_head_kv;
     const float kq_scale = 1.0f / std::sqrt(static_cast<float>(h.head_dim));
     const size_t n_attn = size_t{h.n_head} * h.head_dim_v;
+    const quant::VecDotFn kq_dot = kernels_.vec_dot(params_.kv_type);
     pool_.for_range(size_t{n} * h.n_head, 1, [&](size_t begin, size_t end, unsigned thread) {
         float* scores = scores_.data() + size_t{thread} * params_.n_ctx;
+        float* v_row = v_rows_.data() + size_t{thread} * h.head_dim_v;
         for (size_t job = begin; job < end; ++job) {
             const auto t = static_cast<uint32_t>(job / h.n_head);
             const auto hd = static_cast<uint32_t>(job % h.n_head);
             const uint32_t pos = pos0 + t;
             const uint32_t first = swa && pos + 1 > h.n_swa ? pos + 1 - h.n_swa : 0;
-            const float* qh = q_.data() + t * nq + size_t{hd} * h.head_dim;
+            const uint8_t* qh = q_conv_.data() + (size_t{t} * h.n_head + hd) * q_head_bytes_;
             const size_t kvh = hd / group;
             for (uint32_t j = first; j <= pos; ++j) {
-                scores[j] = kernels_.dot(qh, k_layer + size_t{j} * nk + kvh * h.head_dim, h.head_dim) * kq_scale;
+                scores[j] = kq_dot(h.head_dim, k_layer + size_t{j} * k_pos_bytes + kvh * k_head_bytes_, qh) * kq_scale;
             }
             kernels::softmax(scores + first, pos + 1 - first);
-            round_to_f16(scores + first, pos + 1 - first);
+            // F16 values meet the weights in an F16 dot: the weights pass through fp16.
+            if (f16_rounding) round_to_f16(scores + first, pos + 1 - first);
             float* out = attn_.data() + t * n_attn + size_t{hd} * h.head_dim_v;
             std::fill(out, out + h.head_dim_v, 0.0f);
             for (uint32_t j = first; j <= pos; ++j) {
-                kernels_.axpy(h.head_dim_v, scores[j], v_layer + size_t{j} * nv + kvh * h.head_dim_v, out);
+                const uint8_t* vj = v_layer + size_t{j} * v_pos_bytes + kvh * v_head_bytes_;
+                kernels_.axpy_row(params_.kv_type, h.head_dim_v, scores[j], vj, out, v_row);
             }
         }
     });

@@ -33,6 +33,7 @@ struct ContextParams {
     uint32_t n_batch = 64;   // tokens evaluated together
     unsigned n_threads = 0;  // 0: the machine's hardware threads
     kernels::Isa isa = kernels::detect_isa();  // Isa::Scalar: the reference kernels
+    gguf::GgmlType kv_type = gguf::GgmlType::F16;  // KV cache type: F16, F32 or Q8_0
 };
 
 class Context {
@@ -51,6 +52,9 @@ public:
 
     uint32_t n_past() const { return n_past_; }
     uint32_t n_ctx() const { return params_.n_ctx; }
+    gguf::GgmlType kv_type() const { return params_.kv_type; }
+    // Bytes the KV cache holds (keys and values of every layer and position).
+    size_t kv_bytes() const { return k_cache_.size() + v_cache_.size(); }
     unsigned n_threads() const { return pool_.size(); }
     const kernels::KernelSet& kernels() const { return kernels_; }
     const model::Model& model() const { return *model_; }
@@ -84,9 +88,13 @@ private:
     ThreadPool pool_;
     kernels::KernelSet kernels_;
     uint32_t n_past_ = 0;
-    // KV cache: [n_layer][n_ctx][n_embd_k] and [n_layer][n_ctx][n_embd_v], values rounded
-    // to F16 (llama.cpp's default cache type) and kept as floats in this reference path.
-    std::vector<float> k_cache_, v_cache_;
+    // KV cache: [n_layer][n_ctx][n_head_kv] head rows of keys and values in the cache
+    // type (F16 by default, as llama.cpp's).
+    const quant::QuantType* kv_ = nullptr;
+    size_t k_head_bytes_ = 0, v_head_bytes_ = 0, q_head_bytes_ = 0;
+    std::vector<uint8_t> k_cache_, v_cache_;
+    std::vector<uint8_t> q_conv_;  // queries converted to the cache type's dot partner
+    std::vector<float> v_rows_;    // per thread: one value head row as floats
     // Scratch for one batch of up to n_batch tokens, rows of the named width.
     std::vector<float> x_, xn_, q_, k_, v_, qkv_, attn_, ffn_out_, gate_, up_, logits_, all_logits_;
     std::vector<float> scores_;    // per thread: n_ctx attention weights

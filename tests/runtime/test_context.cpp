@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -139,6 +140,28 @@ TEST(Context, TruncateReusesThePrefixExactly) {
     EXPECT_EQ(reused.n_past(), 10u);
     std::span<const float> got = reused.decode(std::span<const TokenId>(ids).subspan(10));
     EXPECT_EQ(std::vector<float>(got.begin(), got.end()), want);
+}
+
+TEST(Context, KvCacheTypesAreUsedAndSized) {
+    // stories260K has 8-wide heads: Q8_0 (blocks of 32) cannot hold them.
+    auto m = stories();
+    EXPECT_THROW(Context(m, {.n_ctx = 16, .kv_type = gguf::GgmlType::Q8_0}), Error);
+    EXPECT_THROW(Context(m, {.n_ctx = 16, .kv_type = gguf::GgmlType::Q4_0}), Error);
+    std::vector<TokenId> ids = prompt(*m);
+    Context f16(m, {.n_ctx = 256, .n_threads = 2});
+    Context f32(m, {.n_ctx = 256, .n_threads = 2, .kv_type = gguf::GgmlType::F32});
+    EXPECT_EQ(f16.kv_type(), gguf::GgmlType::F16);
+    EXPECT_EQ(f32.kv_bytes(), 2 * f16.kv_bytes());
+    const auto& h = m->hparams();
+    EXPECT_EQ(f16.kv_bytes(), size_t{2} * h.n_layer * 256 * (h.n_embd_k() + h.n_embd_v()));
+    std::span<const float> a = f16.decode(ids);
+    std::vector<float> la(a.begin(), a.end());
+    std::span<const float> b = f32.decode(ids);
+    // Same model, different cache rounding: close but not identical.
+    EXPECT_NE(la, std::vector<float>(b.begin(), b.end()));
+    float max_diff = 0.0f;
+    for (size_t i = 0; i < la.size(); ++i) max_diff = std::max(max_diff, std::fabs(la[i] - b[i]));
+    EXPECT_LT(max_diff, 0.05f);
 }
 
 TEST(Context, RejectsZeroSizes) {
