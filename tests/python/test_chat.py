@@ -58,3 +58,29 @@ def test_model_without_template_needs_one():
     out = chat("hi\n", "-m", os.path.join(FIXTURES, "stories260K.gguf"))
     assert out.returncode == 1
     assert b"--chat-template" in out.stderr and out.stdout == b""
+
+
+def test_ctrl_c_stops_the_reply_and_keeps_the_session(tmp_path):
+    # An unlimited reply (-n -1) from the default model runs for minutes; SIGINT once it has
+    # started must end just that reply: the session goes on to the next input line, keeps
+    # the partial reply in the history and exits normally.
+    import signal
+    saved = tmp_path / "conv.json"
+    proc = subprocess.Popen([LOOM, "chat", "-n", "-1", "--temp", "0", "-c", "2048", "-t", "1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(b"Write a very long story about a dragon.\n")
+        proc.stdin.flush()
+        first = os.read(proc.stdout.fileno(), 64)  # blocks until the reply streams
+        assert first
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(input=f"/save {saved}\n/exit\n".encode(), timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    messages = json.loads(saved.read_text())
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    reply = messages[1]["content"]
+    # Uninterrupted, this reply runs to the full context (8130 characters, measured).
+    assert reply and len(reply) < 2000, len(reply)
