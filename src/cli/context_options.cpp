@@ -17,7 +17,7 @@ void add_context_options(CLI::App& app, ContextArgs& args) {
         ->check(CLI::Range(1, 4096));
     app.add_flag("--reference-kernels", args.reference_kernels,
                  "Compute with the scalar reference kernels (slow; the definition of correct)");
-    app.add_option("--cache-type,--cache-type-k", args.cache_type, "KV cache type: f16 (default), f32, q8_0");
+    app.add_option("--cache-type", args.cache_type, "KV cache type for keys and values: f16 (default), f32, q8_0");
     app.add_option("--kernels", args.kernels, "Kernel level: scalar, avx2, avx512-vnni (default: the best available)");
 }
 
