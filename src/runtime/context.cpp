@@ -77,7 +77,7 @@ Context::Context(std::shared_ptr<const model::Model> model, const ContextParams&
     gate_.resize(b * ff);
     up_.resize(b * ff);
     logits_.resize(h.n_vocab);
-    scores_.resize(pool_.size() * n_ctx);
+    scores_.resize(size_t{pool_.size()} * (h.n_head / h.n_head_kv) * n_ctx);
     rope_cs_.resize(2 * b * h.n_rot);
     const size_t widest = std::max({size_t{h.n_embd}, ff, n_attn});
     act_.resize(b * 4 * widest);
@@ -304,33 +304,55 @@ void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
         }
     }
 
-    // Each (token, head) pair attends to the keys at or before its position (the last
-    // n_swa of them on sliding-window layers).
+    // Each query head attends to the keys at or before its position (the last n_swa of
+    // them on sliding-window layers). GQA-aware: one job takes the query heads that share
+    // a KV head, so each key and value row is read (and converted) once for all of them;
+    // when there are fewer (token, KV head) pairs than threads, the group is split.
     const uint32_t group = h.n_head / h.n_head_kv;
     const float kq_scale = 1.0f / std::sqrt(static_cast<float>(h.head_dim));
     const size_t n_attn = size_t{h.n_head} * h.head_dim_v;
     const quant::VecDotFn kq_dot = kernels_.vec_dot(params_.kv_type);
-    pool_.for_range(size_t{n} * h.n_head, 1, [&](size_t begin, size_t end, unsigned thread) {
-        float* scores = scores_.data() + size_t{thread} * params_.n_ctx;
+    const size_t pairs = size_t{n} * h.n_head_kv;
+    const uint32_t splits = pairs >= pool_.size() ? 1 : std::min<uint32_t>(group, static_cast<uint32_t>((pool_.size() + pairs - 1) / pairs));
+    const uint32_t per_job = (group + splits - 1) / splits;
+    const bool v_float = params_.kv_type == gguf::GgmlType::F32;
+    pool_.for_range(pairs * splits, 1, [&](size_t begin, size_t end, unsigned thread) {
+        float* scores = scores_.data() + size_t{thread} * group * params_.n_ctx;
         float* v_row = v_rows_.data() + size_t{thread} * h.head_dim_v;
         for (size_t job = begin; job < end; ++job) {
-            const auto t = static_cast<uint32_t>(job / h.n_head);
-            const auto hd = static_cast<uint32_t>(job % h.n_head);
+            const auto t = static_cast<uint32_t>(job / (size_t{h.n_head_kv} * splits));
+            const auto kvh = static_cast<uint32_t>(job / splits % h.n_head_kv);
+            const uint32_t h0 = kvh * group + static_cast<uint32_t>(job % splits) * per_job;
+            const uint32_t h1 = std::min(h0 + per_job, (kvh + 1) * group);
             const uint32_t pos = pos0 + t;
             const uint32_t first = swa && pos + 1 > h.n_swa ? pos + 1 - h.n_swa : 0;
-            const uint8_t* qh = q_conv_.data() + (size_t{t} * h.n_head + hd) * q_head_bytes_;
-            const size_t kvh = hd / group;
+            const uint32_t count = pos + 1 - first;
             for (uint32_t j = first; j <= pos; ++j) {
-                scores[j] = kq_dot(h.head_dim, k_layer + size_t{j} * k_pos_bytes + kvh * k_head_bytes_, qh) * kq_scale;
+                const uint8_t* kj = k_layer + size_t{j} * k_pos_bytes + kvh * k_head_bytes_;
+                for (uint32_t hd = h0; hd < h1; ++hd) {
+                    const uint8_t* qh = q_conv_.data() + (size_t{t} * h.n_head + hd) * q_head_bytes_;
+                    scores[size_t{hd - h0} * params_.n_ctx + j] = kq_dot(h.head_dim, kj, qh) * kq_scale;
+                }
             }
-            kernels::softmax(scores + first, pos + 1 - first);
-            // F16 values meet the weights in an F16 dot: the weights pass through fp16.
-            if (f16_rounding) round_to_f16(scores + first, pos + 1 - first);
-            float* out = attn_.data() + t * n_attn + size_t{hd} * h.head_dim_v;
-            std::fill(out, out + h.head_dim_v, 0.0f);
+            for (uint32_t hd = h0; hd < h1; ++hd) {
+                float* sc = scores + size_t{hd - h0} * params_.n_ctx + first;
+                kernels::softmax(sc, count);
+                // F16 values meet the weights in an F16 dot: the weights pass through fp16.
+                if (f16_rounding) round_to_f16(sc, count);
+                float* out = attn_.data() + t * n_attn + size_t{hd} * h.head_dim_v;
+                std::fill(out, out + h.head_dim_v, 0.0f);
+            }
             for (uint32_t j = first; j <= pos; ++j) {
                 const uint8_t* vj = v_layer + size_t{j} * v_pos_bytes + kvh * v_head_bytes_;
-                kernels_.axpy_row(params_.kv_type, h.head_dim_v, scores[j], vj, out, v_row);
+                const float* v = reinterpret_cast<const float*>(vj);
+                if (!v_float) {
+                    kv_->dequantize_row(vj, v_row, h.head_dim_v);  // exact for F16
+                    v = v_row;
+                }
+                for (uint32_t hd = h0; hd < h1; ++hd) {
+                    kernels_.axpy(h.head_dim_v, scores[size_t{hd - h0} * params_.n_ctx + j], v,
+                                  attn_.data() + t * n_attn + size_t{hd} * h.head_dim_v);
+                }
             }
         }
     });
