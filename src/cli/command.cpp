@@ -11,6 +11,7 @@
 #include "cli/build_info.h"
 #include "cli/chat_command.h"
 #include "cli/inspect_command.h"
+#include "cli/quantize_command.h"
 #include "cli/run_command.h"
 #include "cli/template_command.h"
 #include "cli/tokenize_command.h"
@@ -19,7 +20,7 @@
 namespace loom::cli {
 namespace {
 
-constexpr std::array<Command, 6> kCommands = {{
+constexpr std::array<Command, 7> kCommands = {{
     {"run", "Generate text from a prompt, streamed", setup_run},
     {"chat", "Chat with a model through its chat template", setup_chat},
     {"inspect", "Show the metadata and tensors of a GGUF file", setup_inspect},
@@ -27,6 +28,8 @@ constexpr std::array<Command, 6> kCommands = {{
      setup_template},
     {"bench", "Measure prompt-processing and generation speed in tokens/s", setup_bench},
     {"tokenize", "Show the token ids of a text under a model's tokenizer", setup_tokenize},
+    {"quantize", "Convert a GGUF model to another file type (Q4_K_M, Q8_0, F16, ...)",
+     setup_quantize},
 }};
 
 std::string version_text() {

@@ -16,6 +16,7 @@
 #include "cli/default_model.h"
 #include "cli/sampler_options.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "model/model.h"
 #include "runtime/context.h"
 #include "runtime/sampler.h"
@@ -123,7 +124,9 @@ CommandRun setup_run(CLI::App& app) {
         if (args->verbose) {
             io.err << "loom: loaded " << path << " (" << model->arch().name << ", " << h.n_layer << " layers, n_embd "
                    << h.n_embd << ", n_vocab " << h.n_vocab << ") in " << seconds_since(t0) << " s, n_ctx " << n_ctx
-                   << ", " << ctx.n_threads() << " threads\n";
+                   << ", " << ctx.n_threads() << " threads, " << kernels::isa_name(ctx.kernels().isa())
+                   << " kernels, KV cache " << gguf::ggml_type_name(ctx.kv_type()) << " "
+                   << format_bytes(ctx.kv_bytes()) << "\n";
         }
         runtime::Sampler sampler(resolve_seed(args->sampler, args->seed), {.n_vocab = h.n_vocab, .n_ctx = n_ctx});
         runtime::StopMatcher stop(args->stop);

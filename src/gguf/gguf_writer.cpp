@@ -1,6 +1,9 @@
 // GGUF writer: serializes metadata as it is added, lays tensors out at aligned offsets.
 #include "gguf/gguf_writer.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 
@@ -141,8 +144,8 @@ void GgufWriter::add_value(std::string_view key, const Value& value) {
     encode_value(value);
 }
 
-void GgufWriter::add_tensor(std::string_view name, GgmlType type, std::span<const uint64_t> shape,
-                            std::span<const uint8_t> data) {
+uint64_t GgufWriter::check_new_tensor(std::string_view name, GgmlType type,
+                                      std::span<const uint64_t> shape) {
     std::string where = "gguf writer: tensor " + quote_for_message(name);
     if (name.empty() || name.size() > kMaxTensorNameLength) {
         throw invalid(where + ": name length must be 1.." + std::to_string(kMaxTensorNameLength));
@@ -161,13 +164,37 @@ void GgufWriter::add_tensor(std::string_view name, GgmlType type, std::span<cons
                       " is not a multiple of the block size " + std::to_string(t.block_size));
     }
     uint64_t n_bytes = 0;
-    if (!checked_mul(n_elements / t.block_size, t.block_bytes, n_bytes) || n_bytes != data.size()) {
-        throw invalid(where + ": data has " + std::to_string(data.size()) + " bytes, " +
-                      std::string(t.name) + " of this shape needs " + std::to_string(n_bytes));
+    if (!checked_mul(n_elements / t.block_size, t.block_bytes, n_bytes)) {
+        throw invalid(where + ": byte size overflows");
     }
-    if (!tensor_names_.emplace(name).second) throw invalid(where + ": duplicate tensor name");
-    tensors_.push_back(Tensor{std::string(name), type, {shape.begin(), shape.end()},
-                              {data.begin(), data.end()}});
+    if (tensor_names_.count(std::string(name)) != 0) {
+        throw invalid(where + ": duplicate tensor name");
+    }
+    return n_bytes;
+}
+
+void GgufWriter::add_tensor(std::string_view name, GgmlType type, std::span<const uint64_t> shape,
+                            std::span<const uint8_t> data) {
+    const uint64_t n_bytes = check_new_tensor(name, type, shape);
+    if (n_bytes != data.size()) {
+        throw invalid("gguf writer: tensor " + quote_for_message(name) + ": data has " +
+                      std::to_string(data.size()) + " bytes, " + std::string(traits(type).name) +
+                      " of this shape needs " + std::to_string(n_bytes));
+    }
+    tensor_names_.emplace(name);
+    tensors_.push_back(Tensor{std::string(name), type, {shape.begin(), shape.end()}, n_bytes,
+                              {data.begin(), data.end()}, nullptr});
+}
+
+void GgufWriter::add_tensor_deferred(std::string_view name, GgmlType type,
+                                     std::span<const uint64_t> shape, TensorProducer producer) {
+    const uint64_t n_bytes = check_new_tensor(name, type, shape);
+    if (!producer) {
+        throw invalid("gguf writer: tensor " + quote_for_message(name) + ": no producer");
+    }
+    tensor_names_.emplace(name);
+    tensors_.push_back(Tensor{std::string(name), type, {shape.begin(), shape.end()}, n_bytes, {},
+                              std::move(producer)});
 }
 
 void GgufWriter::emit(const Sink& sink) const {
@@ -201,11 +228,18 @@ void GgufWriter::emit(const Sink& sink) const {
         for (uint64_t d : t.shape) put_u64(d);
         put_u32(static_cast<uint32_t>(t.type));
         put_u64(offset);
-        offset += (t.data.size() + alignment_ - 1) / alignment_ * alignment_;
+        offset += (t.n_bytes + alignment_ - 1) / alignment_ * alignment_;
     }
     if (!tensors_.empty()) pad();
+    std::vector<uint8_t> produced;  // one deferred tensor at a time, reused
     for (const Tensor& t : tensors_) {
-        put_raw(t.data.data(), t.data.size());
+        if (t.producer) {
+            produced.resize(static_cast<size_t>(t.n_bytes));
+            t.producer(std::span<uint8_t>(produced));
+            put_raw(produced.data(), produced.size());
+        } else {
+            put_raw(t.data.data(), t.data.size());
+        }
         pad();
     }
 }
@@ -220,14 +254,29 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
 }
 
 void GgufWriter::write_file(const std::filesystem::path& path) const {
+    // The process id keeps two concurrent writers of one path from sharing (and truncating)
+    // one temporary file: each writes its own whole file and the last rename wins.
     std::filesystem::path tmp = path;
-    tmp += ".tmp";
+    tmp += "." + std::to_string(::getpid()) + ".tmp";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error(ErrorCode::Io, tmp.string() + ": cannot open for writing");
-        emit([&out](const void* p, size_t n) {
-            out.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
-        });
+        if (!out) {
+            throw Error(ErrorCode::Io, path.string() + ": cannot create the temporary file " +
+                                           tmp.filename().string() + ": " + std::strerror(errno));
+        }
+        try {
+            emit([&out, &tmp](const void* p, size_t n) {
+                out.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
+                // Stop at the first failed write: a streamed file may take minutes to produce.
+                if (!out) throw Error(ErrorCode::Io, tmp.string() + ": write failed (disk full?)");
+            });
+        } catch (...) {
+            // A write or a deferred tensor's producer failed: leave no half file behind.
+            out.close();
+            std::error_code ignored;
+            std::filesystem::remove(tmp, ignored);
+            throw;
+        }
         out.flush();
         if (!out) {
             out.close();
@@ -239,8 +288,10 @@ void GgufWriter::write_file(const std::filesystem::path& path) const {
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
     if (ec) {
-        std::filesystem::remove(tmp, ec);
-        throw Error(ErrorCode::Io, path.string() + ": cannot rename temporary file: " + ec.message());
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+        throw Error(ErrorCode::Io,
+                    path.string() + ": cannot rename temporary file: " + ec.message());
     }
 }
 

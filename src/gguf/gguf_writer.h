@@ -9,10 +9,17 @@
 //   w.add_tensor("token_embd.weight", GgmlType::F32, {64, 512}, bytes);  // copied
 //   w.write_file("out.gguf");
 //
+// Streaming: add_tensor_deferred records a tensor's name, type and shape and a producer
+// that fills its bytes when the file is written, one tensor at a time, so a converter
+// holds one tensor in memory rather than all of them (`loom quantize`). The producer runs
+// once per to_bytes / write_file, in tensor order, on the calling thread; an exception
+// from it ends the write (write_file then removes its temporary file) and propagates.
+//
 // Errors (loom::Error): a duplicate key or tensor name, an invalid key or name, a
 // general.alignment that is not a u32 power of two, data whose size does not match
 // type and shape (InvalidArgument); a file that cannot be written (Io). write_file
-// writes to a temporary file and renames it, so a failure never leaves a half file.
+// writes to a temporary file (PATH.<pid>.tmp) and renames it, so a failure never leaves a
+// half file.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +63,11 @@ public:
         add_tensor(name, type, std::span<const uint64_t>(shape.begin(), shape.size()), data);
     }
 
+    // Fills exactly the bytes type and shape require, at write time.
+    using TensorProducer = std::function<void(std::span<uint8_t> out)>;
+    void add_tensor_deferred(std::string_view name, GgmlType type, std::span<const uint64_t> shape,
+                             TensorProducer producer);
+
     uint32_t alignment() const { return alignment_; }
 
     // The whole file in memory.
@@ -71,8 +83,14 @@ private:
         std::string name;
         GgmlType type;
         std::vector<uint64_t> shape;
-        std::vector<uint8_t> data;
+        uint64_t n_bytes = 0;
+        std::vector<uint8_t> data;   // empty when producer is set
+        TensorProducer producer;     // deferred tensors only
     };
+
+    // Validates name (new, valid), type and shape; returns the tensor's byte size.
+    uint64_t check_new_tensor(std::string_view name, GgmlType type,
+                              std::span<const uint64_t> shape);
 
     using Sink = std::function<void(const void*, size_t)>;
     void emit(const Sink& sink) const;

@@ -1,5 +1,5 @@
 // Writer tests: layout and padding, write -> read -> write byte identity, rewriting real
-// files byte for byte, argument errors, atomic file writes.
+// files byte for byte, argument errors, atomic file writes, deferred (streamed) tensors.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -89,8 +89,84 @@ TEST(GgufWriter, WriteFileIsAtomic) {
     auto path = dir / "out.gguf";
     sample_writer(32).write_file(path);
     EXPECT_EQ(read_bytes(path), sample_writer(32).to_bytes());
-    EXPECT_FALSE(std::filesystem::exists(dir / "out.gguf.tmp"));
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // no temporary
     EXPECT_THROW(sample_writer(32).write_file(dir / "missing" / "out.gguf"), Error);
+    std::filesystem::remove_all(dir);
+}
+
+// The sample file with every tensor deferred: the producers copy the same bytes.
+GgufWriter deferred_sample(int& calls) {
+    GgufFile reference = GgufFile::parse(sample_writer(32).to_bytes(), "mem");
+    GgufWriter w;
+    for (const KeyValue& kv : reference.metadata()) w.add_value(kv.key, kv.value);
+    for (const TensorInfo& t : reference.tensors()) {
+        std::vector<uint8_t> bytes(t.data.begin(), t.data.end());
+        w.add_tensor_deferred(t.name, t.type, std::span<const uint64_t>(t.ne.data(), t.n_dims),
+                              [bytes, &calls](std::span<uint8_t> out) {
+                                  ++calls;
+                                  ASSERT_EQ(out.size(), bytes.size());
+                                  std::copy(bytes.begin(), bytes.end(), out.begin());
+                              });
+    }
+    return w;
+}
+
+TEST(GgufWriter, DeferredTensorsWriteTheSameBytes) {
+    int calls = 0;
+    GgufWriter w = deferred_sample(calls);
+    EXPECT_EQ(calls, 0);  // nothing is produced before the write
+    EXPECT_EQ(w.to_bytes(), sample_writer(32).to_bytes());
+    EXPECT_EQ(calls, 3);  // once per tensor per write
+    auto dir = std::filesystem::temp_directory_path() / "loom_writer_deferred_test";
+    std::filesystem::create_directories(dir);
+    w.write_file(dir / "out.gguf");
+    EXPECT_EQ(read_bytes(dir / "out.gguf"), sample_writer(32).to_bytes());
+    EXPECT_EQ(calls, 6);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(GgufWriter, DeferredTensorsAreCheckedLikeCopiedOnes) {
+    GgufWriter w;
+    auto fill = [](std::span<uint8_t>) {};
+    const std::vector<uint64_t> odd{33}, four{4};
+    EXPECT_THROW(w.add_tensor_deferred("q", GgmlType::Q4_0, odd, fill), Error);    // block size
+    EXPECT_THROW(w.add_tensor_deferred("n", GgmlType::F32, four, nullptr), Error);  // no producer
+    w.add_tensor_deferred("ok", GgmlType::F32, four, fill);
+    std::vector<uint8_t> data(16);
+    EXPECT_THROW(w.add_tensor("ok", GgmlType::F32, {4}, data), Error);  // duplicate across kinds
+    EXPECT_THROW(w.add_tensor_deferred("ok", GgmlType::F32, four, fill), Error);
+}
+
+TEST(GgufWriter, FailedRenameNamesTheSystemError) {
+    // The target is a non-empty directory: the rename fails after the file was written.
+    auto dir = std::filesystem::temp_directory_path() / "loom_writer_rename_test";
+    std::filesystem::create_directories(dir / "out.gguf" / "inside");
+    try {
+        sample_writer(32).write_file(dir / "out.gguf");
+        ADD_FAILURE() << "write_file over a directory succeeded";
+    } catch (const Error& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("cannot rename"), std::string::npos) << message;
+        // The rename's own error, not that of the clean-up after it.
+        EXPECT_EQ(message.find("Success"), std::string::npos) << message;
+    }
+    // No temporary file is left.
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(GgufWriter, FailingProducerLeavesNoFile) {
+    auto dir = std::filesystem::temp_directory_path() / "loom_writer_failing_test";
+    std::filesystem::create_directories(dir);
+    GgufWriter w;
+    w.add("general.architecture", "llama");
+    w.add_tensor_deferred("a", GgmlType::F32, std::vector<uint64_t>{8}, [](std::span<uint8_t>) {});
+    w.add_tensor_deferred("b", GgmlType::F32, std::vector<uint64_t>{8}, [](std::span<uint8_t>) {
+        throw Error(ErrorCode::Format, "producer failed");
+    });
+    EXPECT_THROW(w.write_file(dir / "out.gguf"), Error);
+    EXPECT_FALSE(std::filesystem::exists(dir / "out.gguf"));
+    EXPECT_TRUE(std::filesystem::is_empty(dir));  // the temporary file is gone too
     std::filesystem::remove_all(dir);
 }
 

@@ -234,3 +234,29 @@ def synth(gguf_tool, tmp_path_factory):
     path = tmp_path_factory.mktemp("synth") / "synth.gguf"
     proc = run([gguf_tool, "synth", path], check=True)
     return path, json.loads(proc.stdout)
+
+
+# ---- greedy continuations against llama.cpp --------------------------------------------------
+
+def greedy_against_llama_cpp(loom_bin, llm, model_path, toks, n_ctx, n_predict, extra_args=()):
+    """Greedy n_predict tokens by llama.cpp (a Llama made with logits_all=True; its top-2
+    margin recorded at each step) and by `loom run --tokens`. Returns (identical, index of
+    the first differing token, llama.cpp's margin there). Callers accept a difference
+    only at a near-tie: a margin below what rounding order can move (see test_run.py)."""
+    llm.reset()
+    llm.eval(toks)
+    ids, margins = [], []
+    for _ in range(n_predict):
+        logits = np.array(llm.scores[llm.n_tokens - 1])
+        top2 = np.argsort(-logits)[:2]
+        ids.append(int(top2[0]))
+        margins.append(float(logits[top2[0]] - logits[top2[1]]))
+        llm.eval([ids[-1]])
+    out = subprocess.run([str(loom_bin), "run", "-m", str(model_path), "--tokens", ",".join(map(str, toks)),
+                          "-n", str(n_predict), "--temp", "0", "-c", str(n_ctx), *extra_args],
+                         capture_output=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    if out.stdout == llm.detokenize(ids):
+        return True, None, None
+    first = next(i for i in range(len(ids)) if not out.stdout.startswith(llm.detokenize(ids[:i + 1])))
+    return False, first, margins[first]

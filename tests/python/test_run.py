@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 
+from conftest import greedy_against_llama_cpp
+
 FIXTURES = os.environ["LOOM_FIXTURES"]
 LOOM = os.environ["LOOM_BIN"]
 MODELS = ["stories260K.gguf", "stories260K-Q8_0.gguf", "stories260K-Q4_0.gguf", "stories260K-Q4_K_M.gguf"]
@@ -38,29 +40,6 @@ def reference_logits_model(model):
         _llama_logits[model] = llama_cpp.Llama(os.path.join(FIXTURES, model), n_ctx=128, n_threads=2,
                                                verbose=False, logits_all=True, flash_attn=False)
     return _llama_logits[model]
-
-
-def greedy_against_llama_cpp(llm, model_path, toks, n_ctx, extra_args=()):
-    """Greedy N_PREDICT tokens by llama.cpp (recording its top-2 margin at each step) and
-    by `loom run`. Returns (identical, index of the first differing token, llama.cpp's
-    margin there)."""
-    import numpy as np
-    llm.reset()
-    llm.eval(toks)
-    ids, margins = [], []
-    for _ in range(N_PREDICT):
-        logits = np.array(llm.scores[llm.n_tokens - 1])
-        top2 = np.argsort(-logits)[:2]
-        ids.append(int(top2[0]))
-        margins.append(float(logits[top2[0]] - logits[top2[1]]))
-        llm.eval([ids[-1]])
-    out = loom_run("-m", str(model_path), "--tokens", ",".join(map(str, toks)), "-n", str(N_PREDICT), "--temp",
-                   "0", "-c", str(n_ctx), *extra_args)
-    assert out.returncode == 0, out.stderr
-    if out.stdout == llm.detokenize(ids):
-        return True, None, None
-    first = next(i for i in range(len(ids)) if not out.stdout.startswith(llm.detokenize(ids[:i + 1])))
-    return False, first, margins[first]
 
 
 def greedy_pair(model, prompt):
@@ -99,8 +78,8 @@ def test_quantized_greedy_continuations_match_llama_cpp_up_to_near_ties(model, k
     for prompt in PROMPTS:
         toks = reference_logits_model(model).tokenize(prompt.encode(), add_bos=True, special=False)
         extra = ["--kernels", "scalar"] if kernels == "scalar" else []
-        same, first, margin = greedy_against_llama_cpp(reference_logits_model(model), os.path.join(FIXTURES, model),
-                                                       toks, 128, extra)
+        same, first, margin = greedy_against_llama_cpp(LOOM, reference_logits_model(model),
+                                                       os.path.join(FIXTURES, model), toks, 128, N_PREDICT, extra)
         identical += same
         assert same or margin < STORIES_NEAR_TIE, (model, prompt, first, margin)
     assert identical >= len(PROMPTS) // 2, identical
@@ -197,7 +176,7 @@ def test_gemma3_greedy_64_tokens_match_llama_cpp_up_to_near_ties():
     identical = 0
     for prompt in GEMMA_GREEDY_PROMPTS:
         toks = llm.tokenize(prompt.encode(), add_bos=True, special=False)
-        same, first, margin = greedy_against_llama_cpp(llm, model, toks, 256)
+        same, first, margin = greedy_against_llama_cpp(LOOM, llm, model, toks, 256, N_PREDICT)
         identical += same
         assert same or margin < GEMMA_NEAR_TIE, (prompt, first, margin)
     # Which prompts stay identical to the end is chance (where the near-ties fall): the
