@@ -1,18 +1,27 @@
 // Every kernel level this CPU has (each forced in turn) against the scalar reference:
 // for every computable weight type, random rows of several lengths (one block, odd block
 // counts, float tails), dot products equal to the reference within float summation
-// noise; matmul_rows writes exactly its rows and tokens (guard values around the output
-// stay untouched); the level names parse and an unsupported level is refused.
+// noise; the same on random bytes (extreme and negative scales, every level and
+// sub-block scale, -128 in Q8_K activations); matmul_rows writes exactly its rows and
+// tokens (guard values around the output stay untouched) and gives each token the dot's
+// bits; every type is accelerated at every SIMD level; the level names parse and an
+// unsupported level is refused.
 #include "kernels/kernel_set.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "core/error.h"
 #include "quant/float_types.h"
+#include "quant/iq4.h"
+#include "quant/k_quants.h"
+#include "quant/q_legacy.h"
 
 namespace loom::kernels {
 namespace {
@@ -91,15 +100,148 @@ TEST(KernelSet, EveryLevelMatchesTheReferenceForEveryType) {
     }
 }
 
-TEST(KernelSet, MatmulRowsWritesExactlyItsRowsAndTokens) {
-    std::mt19937 rng(7);
-    // 7 tokens: a full tile of four and a remainder of three.
-    const int64_t n_in = 512, n_out = 11, n_tokens = 7;
+// Offsets of the fp16 scale and min fields in one block of each quantized weight type.
+std::vector<size_t> half_fields(GgmlType type) {
+    switch (type) {
+        case GgmlType::Q4_0: return {offsetof(quant::BlockQ4_0, d)};
+        case GgmlType::Q4_1: return {offsetof(quant::BlockQ4_1, d), offsetof(quant::BlockQ4_1, m)};
+        case GgmlType::Q5_0: return {offsetof(quant::BlockQ5_0, d)};
+        case GgmlType::Q5_1: return {offsetof(quant::BlockQ5_1, d), offsetof(quant::BlockQ5_1, m)};
+        case GgmlType::Q8_0: return {offsetof(quant::BlockQ8_0, d)};
+        case GgmlType::Q2_K: return {offsetof(quant::BlockQ2_K, d), offsetof(quant::BlockQ2_K, dmin)};
+        case GgmlType::Q3_K: return {offsetof(quant::BlockQ3_K, d)};
+        case GgmlType::Q4_K: return {offsetof(quant::BlockQ4_K, d), offsetof(quant::BlockQ4_K, dmin)};
+        case GgmlType::Q5_K: return {offsetof(quant::BlockQ5_K, d), offsetof(quant::BlockQ5_K, dmin)};
+        case GgmlType::Q6_K: return {offsetof(quant::BlockQ6_K, d)};
+        case GgmlType::IQ4_NL: return {offsetof(quant::BlockIQ4_NL, d)};
+        case GgmlType::IQ4_XS: return {offsetof(quant::BlockIQ4_XS, d)};
+        default: return {};
+    }
+}
+
+// A finite fp16 of either sign from 0 through subnormals up to 2^11 (or below the fp16
+// bits `max`): any scale a file may hold.
+uint16_t random_scale(std::mt19937& rng, int max = 0x67ff) {
+    const auto magnitude = static_cast<uint16_t>(std::uniform_int_distribution<int>(0, max)(rng));
+    return static_cast<uint16_t>(magnitude | ((rng() & 1) != 0 ? 0x8000 : 0));
+}
+
+// n elements of a quantized weight type as random bytes (every level, sub-block scale
+// and min the format can hold) with random finite fp16 super-scales.
+std::vector<uint8_t> random_weight_blocks(std::mt19937& rng, const quant::QuantType& q, int64_t n) {
+    std::vector<uint8_t> out(quant::row_bytes(q, n));
+    for (uint8_t& b : out) b = static_cast<uint8_t>(rng());
+    for (size_t block = 0; block < out.size(); block += q.block_bytes) {
+        for (size_t offset : half_fields(q.type)) {
+            const uint16_t h = random_scale(rng);
+            std::memcpy(out.data() + block + offset, &h, 2);
+        }
+    }
+    return out;
+}
+
+// n elements of an activation type with random levels and scales: Q8_0 / Q8_1 levels in
+// [-127, 127] (the quantizer's range, which the legacy kernels rely on), Q8_K levels
+// over the whole int8 range with many -128, which the format can hold; sums consistent.
+std::vector<uint8_t> random_activation_blocks(std::mt19937& rng, GgmlType type, int64_t n) {
+    std::uniform_int_distribution<int> level(-127, 127), any_level(-128, 127);
+    std::vector<uint8_t> out;
+    auto append = [&out](const auto& block) {
+        const auto* bytes = reinterpret_cast<const uint8_t*>(&block);
+        out.insert(out.end(), bytes, bytes + sizeof block);
+    };
+    if (type == GgmlType::Q8_K) {
+        std::uniform_real_distribution<float> exponent(-30.0f, 10.0f);
+        for (int64_t i = 0; i < n / 256; ++i) {
+            quant::BlockQ8_K b{};
+            b.d = std::exp2(exponent(rng)) * ((rng() & 1) != 0 ? -1.0f : 1.0f);
+            for (int8_t& x : b.qs) x = static_cast<int8_t>(rng() % 8 == 0 ? -128 : any_level(rng));
+            for (int j = 0; j < 16; ++j) {
+                int sum = 0;
+                for (int l = 0; l < 16; ++l) sum += b.qs[16 * j + l];
+                b.bsums[j] = static_cast<int16_t>(sum);
+            }
+            append(b);
+        }
+    } else if (type == GgmlType::Q8_1) {
+        for (int64_t i = 0; i < n / 32; ++i) {
+            quant::BlockQ8_1 b{};
+            b.d = random_scale(rng, 0x4bff);  // below 16: s = d * sum (|sum| <= 4064) stays finite
+            int sum = 0;
+            for (int8_t& x : b.qs) sum += x = static_cast<int8_t>(level(rng));
+            b.s = quant::fp32_to_fp16(quant::fp16_to_fp32(b.d) * static_cast<float>(sum));
+            append(b);
+        }
+    } else {
+        for (int64_t i = 0; i < n / 32; ++i) {
+            quant::BlockQ8_0 b{};
+            b.d = random_scale(rng);
+            for (int8_t& x : b.qs) x = static_cast<int8_t>(level(rng));
+            append(b);
+        }
+    }
+    return out;
+}
+
+// Random bytes instead of quantized data: extreme and negative scales, every level and
+// sub-block scale, -128 activations for Q8_K. Each level's dot and rows kernel against
+// the reference, and rows of many tokens bit for bit against the dot.
+TEST(KernelSet, RandomBlocksWithExtremeScalesMatchTheReference) {
+    std::mt19937 rng(11);
+    const int64_t n_out = 3, n_tokens = 10;
     for (Isa isa : supported_levels()) {
         KernelSet set(isa);
-        for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
-                              GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q5_K, GgmlType::IQ4_XS}) {
-            const quant::QuantType* q = quant::find_quant_type(type);
+        for (const quant::QuantType& q : quant::quant_types()) {
+            if (q.vec_dot == nullptr || q.block_size == 1) continue;  // float types: other tests
+            ASSERT_FALSE(half_fields(q.type).empty()) << q.name << ": add its fp16 fields to half_fields";
+            const quant::QuantType* partner = quant::find_quant_type(q.dot_partner);
+            for (int64_t n : lengths(q)) {
+                std::vector<uint8_t> w;
+                for (int64_t r = 0; r < n_out; ++r) {
+                    const std::vector<uint8_t> row = random_weight_blocks(rng, q, n);
+                    w.insert(w.end(), row.begin(), row.end());
+                }
+                const size_t stride = quant::row_bytes(*partner, n);
+                std::vector<uint8_t> act;
+                for (int64_t t = 0; t < n_tokens; ++t) {
+                    const std::vector<uint8_t> row = random_activation_blocks(rng, partner->type, n);
+                    act.insert(act.end(), row.begin(), row.end());
+                }
+                Matrix m{q.type, w.data(), n, n_out, quant::row_bytes(q, n)};
+                std::vector<float> y(static_cast<size_t>(n_out * n_tokens));
+                set.matmul_rows(m, act.data(), stride, n_tokens, y.data(), n_out, 0, n_out);
+                std::vector<float> wd(static_cast<size_t>(n)), ad(static_cast<size_t>(n));
+                for (int64_t r = 0; r < n_out; ++r) {
+                    const uint8_t* wr = w.data() + r * m.row_bytes;
+                    q.dequantize_row(wr, wd.data(), n);
+                    for (int64_t t = 0; t < n_tokens; ++t) {
+                        const uint8_t* at = act.data() + t * stride;
+                        partner->dequantize_row(at, ad.data(), n);
+                        double mag = 0.0;
+                        for (int64_t i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(wd[i]) * ad[i]);
+                        const float ref = q.vec_dot(n, wr, at);
+                        const float got = set.vec_dot(q.type)(n, wr, at);
+                        // Bound: float summation noise relative to the sum of |w_i a_i|.
+                        ASSERT_NEAR(got, ref, 2e-6 * mag + 1e-30)
+                            << isa_name(isa) << " " << q.name << " n=" << n << " row " << r << " token " << t;
+                        ASSERT_EQ(y[t * n_out + r], got) << isa_name(isa) << " " << q.name << " n=" << n;
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(KernelSet, MatmulRowsWritesExactlyItsRowsAndTokens) {
+    std::mt19937 rng(7);
+    // 11 tokens: a full tile of eight (two of four for the float types) and a remainder.
+    const int64_t n_in = 512, n_out = 11, n_tokens = 11;
+    for (Isa isa : supported_levels()) {
+        KernelSet set(isa);
+        for (const quant::QuantType& qt : quant::quant_types()) {
+            if (qt.vec_dot == nullptr) continue;  // activation-only types
+            const GgmlType type = qt.type;
+            const quant::QuantType* q = &qt;
             std::vector<uint8_t> weights;
             for (int64_t r = 0; r < n_out; ++r) {
                 std::vector<uint8_t> row = quantize(type, random_floats(rng, n_in, 0.3f));
@@ -197,12 +339,16 @@ TEST(KernelSet, LevelsParseAndUnsupportedLevelsAreRefused) {
     EXPECT_TRUE(isa_supported(detect_isa()));
 }
 
-TEST(KernelSet, TheMainTypesAreAcceleratedWhereTheCpuAllows) {
+TEST(KernelSet, EveryComputableTypeIsAcceleratedWhereTheCpuAllows) {
     if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
-    KernelSet set(Isa::Avx2);
-    for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
-                          GgmlType::Q4_K, GgmlType::Q6_K}) {
-        EXPECT_TRUE(set.accelerated(type)) << gguf::ggml_type_name(type);
+    for (Isa isa : supported_levels()) {
+        if (isa == Isa::Scalar) continue;
+        KernelSet set(isa);
+        for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
+                              GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q2_K,
+                              GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_XS}) {
+            EXPECT_TRUE(set.accelerated(type)) << isa_name(isa) << " " << gguf::ggml_type_name(type);
+        }
     }
 }
 
