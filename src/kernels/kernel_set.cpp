@@ -58,6 +58,12 @@ void KernelSet::gelu_mul(float* gate, const float* up, int64_t n) const noexcept
     for (int64_t i = 0; i < n; ++i) gate[i] = gelu_tanh(gate[i]) * up[i];
 }
 
+bool KernelSet::simd_aligned(gguf::GgmlType type, const uint8_t* data, size_t row_bytes) noexcept {
+    // Blocks hold 16-bit scales and F32 rows floats: the SIMD kernels read them in place.
+    const size_t need = type == gguf::GgmlType::F32 ? 4 : 2;
+    return reinterpret_cast<uintptr_t>(data) % need == 0 && row_bytes % need == 0;
+}
+
 quant::VecDotFn KernelSet::vec_dot(gguf::GgmlType type) const {
     const auto id = static_cast<size_t>(type);
     return id < kTypes ? dots_[id] : nullptr;
@@ -70,11 +76,15 @@ bool KernelSet::accelerated(gguf::GgmlType type) const {
 
 void KernelSet::matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,
                             int64_t y_stride, int64_t r0, int64_t r1) const noexcept {
-    if (const RowsFn rows = rows_[static_cast<size_t>(w.type)]) {
+    const RowsFn rows = rows_[static_cast<size_t>(w.type)];
+    if (rows != nullptr && simd_aligned(w.type, w.data, w.row_bytes)) {
         rows(RowsArgs{w.data, w.row_bytes, w.n_in, xq, xq_stride, n_tokens, y, y_stride, r0, r1});
         return;
     }
-    const quant::VecDotFn row_dot = dots_[static_cast<size_t>(w.type)];
+    // No SIMD kernel, or rows the SIMD kernels may not read (a hostile file's alignment
+    // can put them anywhere): the reference reads any address.
+    const quant::VecDotFn row_dot =
+        rows != nullptr ? quant::find_quant_type(w.type)->vec_dot : dots_[static_cast<size_t>(w.type)];
     for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_bytes;
         for (int64_t t = 0; t < n_tokens; ++t) {

@@ -29,8 +29,13 @@ public:
 
     Isa isa() const { return isa_; }
     // The vec_dot used for a weight type (SIMD or reference); nullptr for a type Loom
-    // cannot compute with.
+    // cannot compute with. SIMD dots read blocks in place: x and y must be aligned as
+    // simd_aligned() says (matmul_rows checks and falls back to the reference).
     quant::VecDotFn vec_dot(gguf::GgmlType type) const;
+    // Whether rows of this type at data, row_bytes apart, meet the SIMD kernels' alignment
+    // (2 bytes for blocks and F16/BF16, 4 for F32; GGUF's 32-byte tensor alignment and
+    // even block sizes give that in every well-formed file).
+    static bool simd_aligned(gguf::GgmlType type, const uint8_t* data, size_t row_bytes) noexcept;
     // Whether the type runs on a SIMD kernel at this level (for reports and tests).
     bool accelerated(gguf::GgmlType type) const;
 

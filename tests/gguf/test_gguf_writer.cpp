@@ -96,7 +96,8 @@ TEST(GgufWriter, WriteFileIsAtomic) {
 
 // The sample file with every tensor deferred: the producers copy the same bytes.
 GgufWriter deferred_sample(int& calls) {
-    GgufFile reference = GgufFile::parse(sample_writer(32).to_bytes(), "mem");
+    const std::vector<uint8_t> file_bytes = sample_writer(32).to_bytes();  // parse keeps views into it
+    GgufFile reference = GgufFile::parse(file_bytes, "mem");
     GgufWriter w;
     for (const KeyValue& kv : reference.metadata()) w.add_value(kv.key, kv.value);
     for (const TensorInfo& t : reference.tensors()) {

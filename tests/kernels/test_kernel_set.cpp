@@ -81,11 +81,13 @@ TEST(KernelSet, EveryLevelMatchesTheReferenceForEveryType) {
                     const std::vector<float> a = random_floats(rng, n, trial == 2 ? 100.0f : 1.0f);
                     const std::vector<uint8_t> wq = quantize(q.type, w);
                     const std::vector<uint8_t> aq = quantize(partner->type, a);
-                    // Offset rows by an odd byte: kernels must accept any alignment.
-                    std::vector<uint8_t> wq_odd(wq.size() + 1);
-                    std::copy(wq.begin(), wq.end(), wq_odd.begin() + 1);
+                    // Offset rows to the least alignment the kernels accept (2 bytes; 4 for
+                    // F32): a row may start at any such byte of a mapped file.
+                    const size_t offset = q.type == GgmlType::F32 ? 4 : 2;
+                    std::vector<uint8_t> wq_odd(wq.size() + offset);
+                    std::copy(wq.begin(), wq.end(), wq_odd.begin() + static_cast<std::ptrdiff_t>(offset));
                     const float ref = q.vec_dot(n, wq.data(), aq.data());
-                    const float got = set.vec_dot(q.type)(n, wq_odd.data() + 1, aq.data());
+                    const float got = set.vec_dot(q.type)(n, wq_odd.data() + offset, aq.data());
                     // Bound: float summation noise relative to the sum of |w_i a_i|.
                     double mag = 0.0;
                     std::vector<float> wd(static_cast<size_t>(n)), ad(static_cast<size_t>(n));
@@ -323,6 +325,30 @@ TEST(KernelSet, GeluMatchesTheReferenceForEveryFp16Input) {
         set.gelu_mul(g.data(), up.data(), static_cast<int64_t>(g.size()));
         for (size_t i = 0; i < x.size(); ++i) {
             ASSERT_EQ(g[i], gelu_tanh(x[i]) * up[i]) << isa_name(isa) << " x=" << x[i];
+        }
+    }
+}
+
+TEST(KernelSet, MisalignedRowsFallBackToTheReference) {
+    // A hostile file may set general.alignment to 1 and put rows at odd addresses: the
+    // product then takes the reference kernels (memcpy loads), bit for bit.
+    std::mt19937 rng(11);
+    const int64_t n_in = 256;
+    for (Isa isa : supported_levels()) {
+        KernelSet set(isa);
+        for (GgmlType type : {GgmlType::F32, GgmlType::Q8_0, GgmlType::Q4_K}) {
+            const quant::QuantType* q = quant::find_quant_type(type);
+            const std::vector<uint8_t> row = quantize(type, random_floats(rng, n_in, 0.5f));
+            std::vector<uint8_t> odd(row.size() + 1);
+            std::copy(row.begin(), row.end(), odd.begin() + 1);
+            EXPECT_FALSE(KernelSet::simd_aligned(type, odd.data() + 1, quant::row_bytes(*q, n_in)));
+            const std::vector<float> x = random_floats(rng, n_in, 1.0f);
+            std::vector<uint8_t> act(activation_row_bytes(type, n_in));
+            convert_activations(type, x.data(), n_in, act.data());
+            Matrix m{type, odd.data() + 1, n_in, 1, quant::row_bytes(*q, n_in)};
+            float y = 0.0f;
+            set.matmul_rows(m, act.data(), act.size(), 1, &y, 1, 0, 1);
+            EXPECT_EQ(y, q->vec_dot(n_in, row.data(), act.data())) << isa_name(isa) << " " << q->name;
         }
     }
 }
