@@ -133,6 +133,11 @@ inline __m256i iq4_values() {
 inline __m256i splat_i16(__m256i s, int j) {
     return _mm256_shuffle_epi8(s, _mm256_set1_epi16(static_cast<short>(0x0100 + 0x0202 * j)));
 }
+// Both 128-bit halves of v set to its half number `half` (0 or 1). The permute takes an
+// immediate, so the two cases are spelled out (a computed one does not build at -O0).
+inline __m256i broadcast_half(__m256i v, int half) {
+    return half == 0 ? _mm256_permute2x128_si256(v, v, 0x00) : _mm256_permute2x128_si256(v, v, 0x11);
+}
 inline __m256i splat_i16_pair(__m256i s, int p) {
     return _mm256_shuffle_epi8(s, _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * p + 1))),
                                                    _mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * p)))));
@@ -492,7 +497,7 @@ struct Q6K {
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), mask2), 4));
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), mask2), 4));
-            const __m256i s = _mm256_permute2x128_si256(scales, scales, half == 0 ? 0x00 : 0x11);
+            const __m256i s = broadcast_half(scales, half);
             #pragma GCC unroll 4
             for (int j = 0; j < 4; ++j) u.scale[4 * half + j] = splat_i16_pair(s, j);
         }
@@ -531,7 +536,7 @@ struct Q2K {
         for (int half = 0; half < 2; ++half) {
             const __m256i q = load256(b.qs + 32 * half);
             // Scales 8 * half .. 8 * half + 7 in both 128-bit halves.
-            const __m256i s = _mm256_permute2x128_si256(scales, scales, half == 0 ? 0x00 : 0x11);
+            const __m256i s = broadcast_half(scales, half);
             #pragma GCC unroll 4
             for (int j = 0; j < 4; ++j) {
                 // Two levels per int16 lane, both of one sub-block: level * scale <= 45
@@ -580,7 +585,7 @@ struct Q3K {
         #pragma GCC unroll 2
         for (int half = 0; half < 2; ++half) {
             const __m256i q = load256(b.qs + 32 * half);
-            const __m256i s = _mm256_permute2x128_si256(scales, scales, half == 0 ? 0x00 : 0x11);
+            const __m256i s = broadcast_half(scales, half);
             #pragma GCC unroll 4
             for (int j = 0; j < 4; ++j) {
                 const int g = 4 * half + j;
