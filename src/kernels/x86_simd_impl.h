@@ -467,6 +467,21 @@ struct Q45K {
 using Q4K = Q45K<BlockQ4_K, false>;
 using Q5K = Q45K<BlockQ5_K, true>;
 
+// Shared by Q6_K and Q3_K, whose levels are stored with an offset: acc += d * y.d *
+// (sum over 8 groups of 32 of scale * (level . activation) - bsums . offset_scale), where
+// offset_scale holds offset * scale per 16-activation sub-block (undoing the offset).
+inline void accumulate_offset_levels(const __m256i* q, const __m256i* scale, __m256i offset_scale, float d,
+                                     const BlockQ8_K& y, __m256& acc) {
+    __m256i sum = _mm256_setzero_si256();
+    #pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+        const __m256i p = _mm256_maddubs_epi16(q[g], load256(y.qs + 32 * g));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, scale[g]));
+    }
+    sum = _mm256_sub_epi32(sum, _mm256_madd_epi16(load256(y.bsums), offset_scale));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(y.d * d), _mm256_cvtepi32_ps(sum), acc);
+}
+
 // Q6_K super-block, unpacked: 8 groups of 32 levels stored with +32 (0..63), the int8
 // scales of their two 16-weight sub-blocks as int16 pairs, 32 * each scale paired with
 // the 16 bsums (to undo the +32), the fp16 super-scale.
@@ -504,15 +519,8 @@ struct Q6K {
         u.d = fp16(b.d);
     }
     static void accumulate(const Unpacked& u, const BlockQ8_K& y, __m256& acc) {
-        __m256i sum = _mm256_setzero_si256();
-        #pragma GCC unroll 8
-        for (int g = 0; g < 8; ++g) {
-            // Pairs of levels <= 63 times activations: at most 2 * 63 * 128 < 2^15.
-            const __m256i p = _mm256_maddubs_epi16(u.q[g], load256(y.qs + 32 * g));
-            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, u.scale[g]));
-        }
-        sum = _mm256_sub_epi32(sum, _mm256_madd_epi16(load256(y.bsums), u.scale32));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(y.d * u.d), _mm256_cvtepi32_ps(sum), acc);
+        // Levels <= 63: pairs of products stay below 2 * 63 * 128 < 2^15.
+        accumulate_offset_levels(u.q, u.scale, u.scale32, u.d, y, acc);
     }
 };
 
@@ -598,15 +606,8 @@ struct Q3K {
         u.d = fp16(b.d);
     }
     static void accumulate(const Unpacked& u, const BlockQ8_K& y, __m256& acc) {
-        __m256i sum = _mm256_setzero_si256();
-        #pragma GCC unroll 8
-        for (int g = 0; g < 8; ++g) {
-            // Pairs of levels <= 7 times activations: at most 2 * 7 * 128.
-            const __m256i p = _mm256_maddubs_epi16(u.q[g], load256(y.qs + 32 * g));
-            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, u.scale[g]));
-        }
-        sum = _mm256_sub_epi32(sum, _mm256_madd_epi16(load256(y.bsums), u.scale4));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(y.d * u.d), _mm256_cvtepi32_ps(sum), acc);
+        // Levels <= 7: pairs of products stay below 2 * 7 * 128.
+        accumulate_offset_levels(u.q, u.scale, u.scale4, u.d, y, acc);
     }
 };
 

@@ -33,18 +33,15 @@ Responder::~Responder() {
 }
 
 bool Responder::respond(const HttpResponse& response) {
-    std::string bytes = serialize_response(response, state_->framing);
-    auto& s = *state_;
-    std::unique_lock<std::mutex> lock(s.mutex);
-    if (s.closed || s.phase != ExchangePhase::Waiting) return false;
-    s.out += bytes;
-    s.phase = ExchangePhase::Done;
-    s.notify_io(lock);
-    return true;
+    return answer(serialize_response(response, state_->framing));
 }
 
 bool Responder::respond_error(int status, std::string_view message) {
-    std::string bytes = error_bytes(*state_, status, message);
+    return answer(error_bytes(*state_, status, message));
+}
+
+// The whole answer at once, if the exchange still waits for one.
+bool Responder::answer(const std::string& bytes) {
     auto& s = *state_;
     std::unique_lock<std::mutex> lock(s.mutex);
     if (s.closed || s.phase != ExchangePhase::Waiting) return false;

@@ -31,6 +31,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "server/http_response.h"
@@ -93,6 +94,8 @@ public:
     void on_cancel(std::function<void()> fn);
 
 private:
+    bool answer(const std::string& bytes);
+
     std::shared_ptr<detail::ExchangeState> state_;
 };
 
