@@ -83,14 +83,7 @@ void KernelSet::matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride
     }
     // No SIMD kernel, or rows the SIMD kernels may not read (a hostile file's alignment
     // can put them anywhere): the reference reads any address.
-    const quant::VecDotFn row_dot =
-        rows != nullptr ? quant::find_quant_type(w.type)->vec_dot : dots_[static_cast<size_t>(w.type)];
-    for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_bytes;
-        for (int64_t t = 0; t < n_tokens; ++t) {
-            y[t * y_stride + r] = row_dot(w.n_in, row, xq + static_cast<size_t>(t) * xq_stride);
-        }
-    }
+    kernels::matmul_rows(w, xq, xq_stride, n_tokens, y, y_stride, r0, r1);
 }
 
 }  // namespace loom::kernels

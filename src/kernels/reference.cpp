@@ -81,12 +81,6 @@ void matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n
     }
 }
 
-void matvec(const gguf::TensorInfo& w, const float* x, float* y, uint8_t* act_buffer) {
-    const Matrix m = matrix_of(w);
-    convert_activations(m.type, x, m.n_in, act_buffer);
-    matmul_rows(m, act_buffer, 0, 1, y, 0, 0, m.n_out);
-}
-
 void rope_yarn_corr_dims(int64_t n_rot, int64_t n_ctx_orig, float freq_base, float beta_fast, float beta_slow,
                          float& lo, float& hi) noexcept {
     constexpr float kPi = 3.14159265358979323846f;

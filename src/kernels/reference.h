@@ -39,10 +39,6 @@ void convert_activations(gguf::GgmlType w_type, const float* x, int64_t n_in, ui
 void matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,
                  int64_t y_stride, int64_t r0, int64_t r1) noexcept;
 
-// y[r] = sum_i W[r, i] x[i] for all rows of a 2-D tensor (one token, one thread);
-// act_buffer holds at least activation_row_bytes(w.type, n_in) bytes.
-void matvec(const gguf::TensorInfo& w, const float* x, float* y, uint8_t* act_buffer);
-
 // Row r of a 2-D tensor as floats (embedding lookup).
 void dequantize_row(const gguf::TensorInfo& t, int64_t r, float* out);
 
