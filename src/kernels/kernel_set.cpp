@@ -1,6 +1,7 @@
 // Kernel selection and the row loop of the matrix product.
 #include "kernels/kernel_set.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -72,6 +73,28 @@ quant::VecDotFn KernelSet::vec_dot(gguf::GgmlType type) const {
 bool KernelSet::accelerated(gguf::GgmlType type) const {
     const auto id = static_cast<size_t>(type);
     return id < kTypes && rows_[id] != nullptr;
+}
+
+namespace {
+
+// Rows per chunk when splitting n_out rows over threads: about four chunks per thread.
+size_t row_grain(int64_t n_out, unsigned threads) {
+    return std::max<size_t>(1, static_cast<size_t>(n_out) / (4 * static_cast<size_t>(threads)));
+}
+
+}  // namespace
+
+void KernelSet::matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t x_stride, uint32_t n, float* y,
+                       size_t y_stride, uint8_t* scratch) const {
+    const size_t rb = activation_row_bytes(w.type, w.n_in);
+    pool.for_range(n, 1, [&](size_t begin, size_t end, unsigned) {
+        for (size_t t = begin; t < end; ++t) convert_activations(w.type, x + t * x_stride, w.n_in, scratch + t * rb);
+    });
+    pool.for_range(static_cast<size_t>(w.n_out), row_grain(w.n_out, pool.size()),
+                   [&](size_t begin, size_t end, unsigned) {
+                       matmul_rows(w, scratch, rb, n, y, static_cast<int64_t>(y_stride), static_cast<int64_t>(begin),
+                                   static_cast<int64_t>(end));
+                   });
 }
 
 void KernelSet::matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,

@@ -6,7 +6,7 @@
 // forced levels (Isa::Scalar = --reference-kernels) run every model.
 //
 //   KernelSet k(detect_isa());
-//   k.matmul_rows(w, xq, stride, n_tokens, y, y_stride, r0, r1);
+//   k.matmul(pool, w, x, x_stride, n_tokens, y, y_stride, scratch);
 //
 // Errors: the constructor throws loom::Error(Unsupported) for a level this CPU lacks.
 #pragma once
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "gguf/ggml_type.h"
 #include "kernels/cpu_features.h"
 #include "kernels/reference.h"
@@ -38,6 +39,15 @@ public:
     static bool simd_aligned(gguf::GgmlType type, const uint8_t* data, size_t row_bytes) noexcept;
     // Whether the type runs on a SIMD kernel at this level (for reports and tests).
     bool accelerated(gguf::GgmlType type) const;
+
+    // y (n rows, y_stride floats apart) = W x (n rows of w.n_in floats, x_stride apart):
+    // the activations are converted to the weights' dot partner in scratch, then the
+    // weight rows are split over the pool's threads. scratch holds at least
+    // matmul_scratch_bytes(n, w.n_in) bytes.
+    void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t x_stride, uint32_t n, float* y,
+                size_t y_stride, uint8_t* scratch) const;
+    // Scratch bytes matmul needs for n tokens of up to n_in inputs, any weight type.
+    static size_t matmul_scratch_bytes(size_t n, size_t n_in) noexcept { return n * 4 * n_in; }
 
     // As kernels::matmul_rows, with this set's dot products.
     void matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,

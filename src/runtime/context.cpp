@@ -27,11 +27,6 @@ std::vector<float> floats_of(const gguf::TensorInfo* t) {
     return out;
 }
 
-// Rows per chunk when splitting n_out rows over threads: about four chunks per thread.
-size_t row_grain(int64_t n_out, unsigned threads) {
-    return std::max<size_t>(1, static_cast<size_t>(n_out) / (4 * static_cast<size_t>(threads)));
-}
-
 }  // namespace
 
 Context::Context(std::shared_ptr<const model::Model> model, const ContextParams& params)
@@ -80,7 +75,7 @@ Context::Context(std::shared_ptr<const model::Model> model, const ContextParams&
     scores_.resize(size_t{pool_.size()} * (h.n_head / h.n_head_kv) * n_ctx);
     rope_cs_.resize(2 * b * h.n_rot);
     const size_t widest = std::max({size_t{h.n_embd}, ff, n_attn});
-    act_.resize(b * 4 * widest);
+    act_.resize(kernels::KernelSet::matmul_scratch_bytes(b, widest));
     if (h.n_expert != 0) {
         router_.resize(b * h.n_expert);
         moe_ids_.resize(b * h.n_expert_used);
@@ -171,15 +166,7 @@ std::span<const float> Context::decode_all(std::span<const TokenId> tokens) {
 
 void Context::matmul(const kernels::Matrix& w, const float* x, size_t x_stride, uint32_t n, float* y,
                      size_t y_stride) {
-    const size_t rb = kernels::activation_row_bytes(w.type, w.n_in);
-    pool_.for_range(n, 1, [&](size_t begin, size_t end, unsigned) {
-        for (size_t t = begin; t < end; ++t) kernels::convert_activations(w.type, x + t * x_stride, w.n_in, act_.data() + t * rb);
-    });
-    pool_.for_range(static_cast<size_t>(w.n_out), row_grain(w.n_out, pool_.size()),
-                    [&](size_t begin, size_t end, unsigned) {
-                        kernels_.matmul_rows(w, act_.data(), rb, n, y, static_cast<int64_t>(y_stride),
-                                             static_cast<int64_t>(begin), static_cast<int64_t>(end));
-                    });
+    kernels_.matmul(pool_, w, x, x_stride, n, y, y_stride, act_.data());
 }
 
 void Context::rope_tables(uint32_t n, uint32_t pos0) {
