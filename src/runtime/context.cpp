@@ -33,6 +33,7 @@ Context::Context(std::shared_ptr<const model::Model> model, const ContextParams&
     : model_(std::move(model)), params_(params), pool_(params.n_threads), kernels_(params.isa) {
     if (params_.n_ctx == 0) throw Error(ErrorCode::InvalidArgument, "context size must be at least 1");
     if (params_.n_batch == 0) throw Error(ErrorCode::InvalidArgument, "batch size must be at least 1");
+    if (params_.n_seq == 0) throw Error(ErrorCode::InvalidArgument, "sequence count must be at least 1");
     const model::HParams& h = model_->hparams();
     const model::Weights& w = model_->weights();
     const size_t n_ctx = params_.n_ctx;
@@ -53,8 +54,14 @@ Context::Context(std::shared_ptr<const model::Model> model, const ContextParams&
     k_head_bytes_ = quant::row_bytes(*kv_, h.head_dim);
     v_head_bytes_ = quant::row_bytes(*kv_, h.head_dim_v);
     q_head_bytes_ = kernels::activation_row_bytes(params_.kv_type, h.head_dim);
-    k_cache_.assign(size_t{h.n_layer} * n_ctx * h.n_head_kv * k_head_bytes_, 0);
-    v_cache_.assign(size_t{h.n_layer} * n_ctx * h.n_head_kv * v_head_bytes_, 0);
+    const size_t cells = size_t{h.n_layer} * params_.n_seq * n_ctx * h.n_head_kv;
+    k_cache_.assign(cells * k_head_bytes_, 0);
+    v_cache_.assign(cells * v_head_bytes_, 0);
+    n_past_.assign(params_.n_seq, 0);
+    batch_tok_.resize(b);
+    batch_seq_.resize(b);
+    batch_pos_.resize(b);
+    out_rows_.reserve(b);
     q_conv_.resize(b * h.n_head * q_head_bytes_);
     v_rows_.resize(pool_.size() * size_t{h.head_dim_v});
     const size_t n_qkv = size_t{h.n_embd_q()} + h.n_embd_k() + h.n_embd_v();
@@ -72,6 +79,7 @@ Context::Context(std::shared_ptr<const model::Model> model, const ContextParams&
     gate_.resize(b * ff);
     up_.resize(b * ff);
     logits_.resize(h.n_vocab);
+    embedding_.resize(h.n_embd);
     scores_.resize(size_t{pool_.size()} * (h.n_head / h.n_head_kv) * n_ctx);
     rope_cs_.resize(2 * b * h.n_rot);
     const size_t widest = std::max({size_t{h.n_embd}, ff, n_attn});
@@ -128,11 +136,6 @@ Context::Context(std::shared_ptr<const model::Model> model, const ContextParams&
 }
 
 void Context::check_tokens(std::span<const TokenId> tokens) const {
-    if (tokens.size() > params_.n_ctx - n_past_) {
-        throw Error(ErrorCode::OutOfRange, "context full: " + std::to_string(n_past_) + " + " +
-                                               std::to_string(tokens.size()) + " tokens exceed n_ctx " +
-                                               std::to_string(params_.n_ctx));
-    }
     const uint32_t n_vocab = model_->hparams().n_vocab;
     for (TokenId t : tokens) {
         if (t < 0 || static_cast<uint32_t>(t) >= n_vocab) {
@@ -141,27 +144,116 @@ void Context::check_tokens(std::span<const TokenId> tokens) const {
     }
 }
 
-std::span<const float> Context::decode(std::span<const TokenId> tokens) {
-    check_tokens(tokens);
+void Context::check_fits(uint32_t seq, size_t n) const {
+    if (n > params_.n_ctx - n_past_[seq]) {
+        throw Error(ErrorCode::OutOfRange, "context full: " + std::to_string(n_past_[seq]) + " + " +
+                                               std::to_string(n) + " tokens exceed n_ctx " +
+                                               std::to_string(params_.n_ctx) +
+                                               (params_.n_seq > 1 ? " (sequence " + std::to_string(seq) + ")" : ""));
+    }
+}
+
+void Context::check_entries(std::span<const BatchEntry> entries) const {
+    // Tokens each sequence would receive: checked against its free positions before any
+    // is evaluated, so a refused batch leaves every sequence as it was.
+    std::vector<uint32_t> adding(params_.n_seq, 0);
+    for (const BatchEntry& e : entries) {
+        if (e.seq >= params_.n_seq) {
+            throw Error(ErrorCode::InvalidArgument, "sequence " + std::to_string(e.seq) + " does not exist (n_seq " +
+                                                        std::to_string(params_.n_seq) + ")");
+        }
+        check_tokens(std::span<const TokenId>(&e.token, 1));
+        ++adding[e.seq];
+    }
+    for (uint32_t s = 0; s < params_.n_seq; ++s) check_fits(s, adding[s]);
+}
+
+void Context::decode_sequence(std::span<const TokenId> tokens, uint32_t seq, bool all_rows, float* out) {
+    const size_t n_vocab = model_->hparams().n_vocab;
     for (size_t i = 0; i < tokens.size(); i += params_.n_batch) {
         const auto n = static_cast<uint32_t>(std::min<size_t>(params_.n_batch, tokens.size() - i));
-        forward_batch(tokens.data() + i, n, false, logits_.data());
+        std::copy_n(tokens.data() + i, n, batch_tok_.begin());
+        std::fill_n(batch_seq_.begin(), n, seq);
+        out_rows_.clear();
+        for (uint32_t t = all_rows ? 0 : n - 1; t < n; ++t) out_rows_.push_back(t);
+        forward_batch(n, out_rows_, Output::Logits, all_rows ? out + i * n_vocab : out);
     }
+}
+
+std::span<const float> Context::decode(std::span<const TokenId> tokens) {
+    check_tokens(tokens);
+    check_fits(0, tokens.size());
+    decode_sequence(tokens, 0, false, logits_.data());
     return logits_;
 }
 
 std::span<const float> Context::decode_all(std::span<const TokenId> tokens) {
     check_tokens(tokens);
+    check_fits(0, tokens.size());
     const size_t n_vocab = model_->hparams().n_vocab;
     all_logits_.resize(tokens.size() * n_vocab);
-    for (size_t i = 0; i < tokens.size(); i += params_.n_batch) {
-        const auto n = static_cast<uint32_t>(std::min<size_t>(params_.n_batch, tokens.size() - i));
-        forward_batch(tokens.data() + i, n, true, all_logits_.data() + i * n_vocab);
-    }
+    decode_sequence(tokens, 0, true, all_logits_.data());
     if (!tokens.empty()) {
         std::copy_n(all_logits_.end() - static_cast<std::ptrdiff_t>(n_vocab), n_vocab, logits_.begin());
     }
     return all_logits_;
+}
+
+std::span<const float> Context::decode_batch(std::span<const BatchEntry> entries) {
+    check_entries(entries);
+    const size_t n_vocab = model_->hparams().n_vocab;
+    size_t wanted = 0;
+    for (const BatchEntry& e : entries) wanted += e.logits ? 1 : 0;
+    all_logits_.resize(wanted * n_vocab);
+    float* out = all_logits_.data();
+    for (size_t i = 0; i < entries.size(); i += params_.n_batch) {
+        const auto n = static_cast<uint32_t>(std::min<size_t>(params_.n_batch, entries.size() - i));
+        out_rows_.clear();
+        for (uint32_t t = 0; t < n; ++t) {
+            batch_tok_[t] = entries[i + t].token;
+            batch_seq_[t] = entries[i + t].seq;
+            if (entries[i + t].logits) out_rows_.push_back(t);
+        }
+        forward_batch(n, out_rows_, Output::Logits, out);
+        out += out_rows_.size() * n_vocab;
+    }
+    return std::span<const float>(all_logits_.data(), wanted * n_vocab);
+}
+
+std::span<const float> Context::embed(std::span<const TokenId> tokens, uint32_t seq) {
+    if (seq >= params_.n_seq) {
+        throw Error(ErrorCode::InvalidArgument, "sequence " + std::to_string(seq) + " does not exist");
+    }
+    check_tokens(tokens);
+    if (tokens.empty()) throw Error(ErrorCode::InvalidArgument, "nothing to embed: no tokens");
+    if (tokens.size() > params_.n_ctx) {
+        throw Error(ErrorCode::OutOfRange, std::to_string(tokens.size()) + " tokens to embed exceed n_ctx " +
+                                               std::to_string(params_.n_ctx));
+    }
+    const size_t E = model_->hparams().n_embd;
+    n_past_[seq] = 0;
+    std::vector<double> sum(E, 0.0);
+    std::vector<float> hidden(size_t{params_.n_batch} * E);
+    for (size_t i = 0; i < tokens.size(); i += params_.n_batch) {
+        const auto n = static_cast<uint32_t>(std::min<size_t>(params_.n_batch, tokens.size() - i));
+        std::copy_n(tokens.data() + i, n, batch_tok_.begin());
+        std::fill_n(batch_seq_.begin(), n, seq);
+        out_rows_.resize(n);
+        std::iota(out_rows_.begin(), out_rows_.end(), 0u);
+        forward_batch(n, out_rows_, Output::Hidden, hidden.data());
+        for (uint32_t t = 0; t < n; ++t) {
+            for (size_t j = 0; j < E; ++j) sum[j] += hidden[t * E + j];
+        }
+    }
+    n_past_[seq] = 0;
+    double norm = 0.0;
+    for (size_t j = 0; j < E; ++j) {
+        sum[j] /= static_cast<double>(tokens.size());
+        norm += sum[j] * sum[j];
+    }
+    norm = std::sqrt(norm);
+    for (size_t j = 0; j < E; ++j) embedding_[j] = static_cast<float>(norm > 0.0 ? sum[j] / norm : 0.0);
+    return embedding_;
 }
 
 void Context::matmul(const kernels::Matrix& w, const float* x, size_t x_stride, uint32_t n, float* y,
@@ -169,21 +261,23 @@ void Context::matmul(const kernels::Matrix& w, const float* x, size_t x_stride, 
     kernels_.matmul(pool_, w, x, x_stride, n, y, y_stride, act_.data());
 }
 
-void Context::rope_tables(uint32_t n, uint32_t pos0) {
+void Context::rope_tables(uint32_t n) {
     const uint32_t n_rot = model_->hparams().n_rot;
     for (size_t kind = 0; kind < 2; ++kind) {
         for (uint32_t t = 0; t < n; ++t) {
-            kernels::rope_cache(ropes_[kind].params, pos0 + t, rope_cs_.data() + (kind * params_.n_batch + t) * n_rot);
+            kernels::rope_cache(ropes_[kind].params, batch_pos_[t], rope_cs_.data() + (kind * params_.n_batch + t) * n_rot);
         }
     }
 }
 
-void Context::forward_batch(const TokenId* tokens, uint32_t n, bool all_rows, float* out) {
+void Context::forward_batch(uint32_t n, std::span<const uint32_t> out_rows, Output what, float* out) {
     const model::HParams& h = model_->hparams();
     const model::ArchSpec& arch = model_->arch();
     const model::Weights& w = model_->weights();
     const size_t E = h.n_embd;
-    const uint32_t pos0 = n_past_;
+    // Positions: each sequence's tokens continue where it stands.
+    for (uint32_t t = 0; t < n; ++t) batch_pos_[t] = n_past_[batch_seq_[t]]++;
+    const TokenId* tokens = batch_tok_.data();
 
     for (uint32_t t = 0; t < n; ++t) {
         float* x = x_.data() + t * E;
@@ -193,7 +287,7 @@ void Context::forward_batch(const TokenId* tokens, uint32_t n, bool all_rows, fl
             for (size_t i = 0; i < E; ++i) x[i] *= scale;
         }
     }
-    rope_tables(n, pos0);
+    rope_tables(n);
     for (uint32_t il = 0; il < h.n_layer; ++il) {
         const LayerFloats& f = layer_floats_[il];
         const model::LayerWeights& l = w.layers[il];
@@ -201,7 +295,7 @@ void Context::forward_batch(const TokenId* tokens, uint32_t n, bool all_rows, fl
         for (uint32_t t = 0; t < n; ++t) {
             kernels::rms_norm(x_.data() + t * E, f.attn_norm.data(), xn_.data() + t * E, h.n_embd, h.rms_eps);
         }
-        attention_block(il, n, pos0);
+        attention_block(il, n);
         matmul(kernels::matrix_of(*l.wo), attn_.data(), size_t{h.n_head} * h.head_dim_v, n, ffn_out_.data(), E);
         for (uint32_t t = 0; t < n; ++t) {
             float* o = ffn_out_.data() + t * E;
@@ -225,16 +319,23 @@ void Context::forward_batch(const TokenId* tokens, uint32_t n, bool all_rows, fl
             for (size_t i = 0; i < E; ++i) x[i] += o[i];
         }
     }
-    n_past_ += n;
 
-    const uint32_t first = all_rows ? 0 : n - 1;
-    for (uint32_t t = first; t < n; ++t) {
-        kernels::rms_norm(x_.data() + t * E, output_norm_.data(), xn_.data() + t * E, h.n_embd, h.rms_eps);
+    // The rows asked for, normed and packed to the front of xn_ (out_rows ascend, so a
+    // row only moves down), then through the output matrix when logits are wanted.
+    const auto m = static_cast<uint32_t>(out_rows.size());
+    for (uint32_t r = 0; r < m; ++r) {
+        kernels::rms_norm(x_.data() + size_t{out_rows[r]} * E, output_norm_.data(), xn_.data() + r * E, h.n_embd,
+                          h.rms_eps);
     }
-    matmul(kernels::matrix_of(*w.output), xn_.data() + first * E, E, n - first, out, h.n_vocab);
+    if (m == 0) return;
+    if (what == Output::Hidden) {
+        std::copy_n(xn_.data(), size_t{m} * E, out);
+        return;
+    }
+    matmul(kernels::matrix_of(*w.output), xn_.data(), E, m, out, h.n_vocab);
 }
 
-void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
+void Context::attention_block(uint32_t il, uint32_t n) {
     const model::HParams& h = model_->hparams();
     const model::ArchSpec& arch = model_->arch();
     const model::LayerWeights& l = model_->weights().layers[il];
@@ -260,8 +361,13 @@ void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
     const float* cs_base = rope_cs_.data() + (swa ? params_.n_batch : 0) * size_t{h.n_rot};
     const bool neox = arch.rope == model::RopeStyle::Neox;
     const size_t k_pos_bytes = size_t{h.n_head_kv} * k_head_bytes_, v_pos_bytes = size_t{h.n_head_kv} * v_head_bytes_;
-    uint8_t* k_layer = k_cache_.data() + size_t{il} * params_.n_ctx * k_pos_bytes;
-    uint8_t* v_layer = v_cache_.data() + size_t{il} * params_.n_ctx * v_pos_bytes;
+    // The cache rows of sequence s on this layer start at (il * n_seq + s) * n_ctx.
+    const auto k_seq = [&](uint32_t s) {
+        return k_cache_.data() + (size_t{il} * params_.n_seq + s) * params_.n_ctx * k_pos_bytes;
+    };
+    const auto v_seq = [&](uint32_t s) {
+        return v_cache_.data() + (size_t{il} * params_.n_seq + s) * params_.n_ctx * v_pos_bytes;
+    };
     const bool f16_rounding = params_.kv_type == gguf::GgmlType::F16;
     for (uint32_t t = 0; t < n; ++t) {
         float* q = q_.data() + t * nq;
@@ -285,9 +391,10 @@ void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
             float* kh = k + size_t{hd} * h.head_dim;
             if (arch.qk_norm) kernels::rms_norm(kh, f.k_norm.data(), kh, h.head_dim, h.rms_eps);
             kernels::rope_apply(kh, h.n_rot, cs, neox);
-            kv_->quantize_row(kh, k_layer + size_t{pos0 + t} * k_pos_bytes + hd * k_head_bytes_, h.head_dim);
+            const size_t pos = batch_pos_[t];
+            kv_->quantize_row(kh, k_seq(batch_seq_[t]) + pos * k_pos_bytes + hd * k_head_bytes_, h.head_dim);
             kv_->quantize_row(v + size_t{hd} * h.head_dim_v,
-                              v_layer + size_t{pos0 + t} * v_pos_bytes + hd * v_head_bytes_, h.head_dim_v);
+                              v_seq(batch_seq_[t]) + pos * v_pos_bytes + hd * v_head_bytes_, h.head_dim_v);
         }
     }
 
@@ -311,7 +418,9 @@ void Context::attention_block(uint32_t il, uint32_t n, uint32_t pos0) {
             const auto kvh = static_cast<uint32_t>(job / splits % h.n_head_kv);
             const uint32_t h0 = kvh * group + static_cast<uint32_t>(job % splits) * per_job;
             const uint32_t h1 = std::min(h0 + per_job, (kvh + 1) * group);
-            const uint32_t pos = pos0 + t;
+            const uint32_t pos = batch_pos_[t];
+            const uint8_t* k_layer = k_seq(batch_seq_[t]);
+            const uint8_t* v_layer = v_seq(batch_seq_[t]);
             const uint32_t first = swa && pos + 1 > h.n_swa ? pos + 1 - h.n_swa : 0;
             const uint32_t count = pos + 1 - first;
             for (uint32_t j = first; j <= pos; ++j) {

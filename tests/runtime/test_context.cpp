@@ -168,6 +168,104 @@ TEST(Context, RejectsZeroSizes) {
     auto m = stories();
     EXPECT_THROW(Context(m, {.n_ctx = 0}), Error);
     EXPECT_THROW(Context(m, {.n_ctx = 8, .n_batch = 0}), Error);
+    EXPECT_THROW(Context(m, {.n_ctx = 8, .n_seq = 0}), Error);
+}
+
+// Three sequences decoded together, their tokens interleaved in mixed batches (one
+// sequence's whole prompt chunk beside single tokens of the others), give each sequence
+// exactly the logits it gets alone: a token's result depends only on its own sequence.
+TEST(Context, MixedSequenceBatchesMatchEachSequenceAlone) {
+    auto m = stories();
+    const size_t n_vocab = m->hparams().n_vocab;
+    const std::vector<std::vector<TokenId>> prompts = {
+        prompt(*m), m->tokenizer().encode("The cat sat on the mat and looked at the bird.", true, false),
+        m->tokenizer().encode("Tom had a red ball. He threw it high", true, false)};
+    std::vector<std::vector<std::vector<float>>> alone;
+    for (const auto& p : prompts) alone.push_back(step_by_step(m, p));
+
+    Context ctx(m, {.n_ctx = 256, .n_batch = 5, .n_threads = 2, .n_seq = 4});
+    // Round-robin entries: sequence 0 goes two tokens at a time, others one.
+    std::vector<BatchEntry> entries;
+    std::vector<std::pair<size_t, size_t>> where;  // (sequence, token index) of each logits row
+    std::vector<size_t> next(prompts.size(), 0);
+    for (bool more = true; more;) {
+        more = false;
+        for (size_t s = 0; s < prompts.size(); ++s) {
+            for (size_t k = 0; k < (s == 0 ? 2u : 1u) && next[s] < prompts[s].size(); ++k) {
+                entries.push_back({prompts[s][next[s]], static_cast<uint32_t>(s + 1), true});
+                where.emplace_back(s, next[s]++);
+                more = true;
+            }
+        }
+    }
+    std::span<const float> out = ctx.decode_batch(entries);
+    ASSERT_EQ(out.size(), where.size() * n_vocab);
+    for (size_t r = 0; r < where.size(); ++r) {
+        const auto [s, t] = where[r];
+        for (size_t v = 0; v < n_vocab; ++v) {
+            ASSERT_EQ(out[r * n_vocab + v], alone[s][t][v]) << "sequence " << s << " token " << t << " logit " << v;
+        }
+    }
+    EXPECT_EQ(ctx.n_past(0), 0u);
+    for (size_t s = 0; s < prompts.size(); ++s) EXPECT_EQ(ctx.n_past(static_cast<uint32_t>(s + 1)), prompts[s].size());
+
+    // Only the rows asked for come back, in entry order.
+    ctx.truncate(1, 3);
+    ctx.truncate(2, 3);
+    std::vector<BatchEntry> two = {{prompts[0][3], 1, false}, {prompts[1][3], 2, true}, {prompts[0][4], 1, true}};
+    out = ctx.decode_batch(two);
+    ASSERT_EQ(out.size(), 2 * n_vocab);
+    EXPECT_EQ(std::vector<float>(out.begin(), out.begin() + n_vocab), alone[1][3]);
+    EXPECT_EQ(std::vector<float>(out.begin() + n_vocab, out.end()), alone[0][4]);
+}
+
+TEST(Context, BadBatchesLeaveEverySequenceUnchanged) {
+    auto m = stories();
+    Context ctx(m, {.n_ctx = 4, .n_batch = 2, .n_threads = 1, .n_seq = 2});
+    std::vector<BatchEntry> fill = {{1, 0, false}, {400, 0, false}, {401, 0, true}};
+    ctx.decode_batch(fill);
+    EXPECT_EQ(ctx.n_past(0), 3u);
+    // Sequence 0 would pass n_ctx: nothing of the batch happens, sequence 1 included.
+    std::vector<BatchEntry> over = {{1, 1, false}, {402, 0, false}, {403, 0, true}};
+    EXPECT_THROW(ctx.decode_batch(over), Error);
+    std::vector<BatchEntry> bad_seq = {{1, 1, false}, {402, 2, true}};
+    EXPECT_THROW(ctx.decode_batch(bad_seq), Error);
+    std::vector<BatchEntry> bad_token = {{1, 1, false}, {-5, 0, true}};
+    EXPECT_THROW(ctx.decode_batch(bad_token), Error);
+    EXPECT_EQ(ctx.n_past(0), 3u);
+    EXPECT_EQ(ctx.n_past(1), 0u);
+}
+
+TEST(Context, EmbeddingIsTheNormalisedMeanAndLeavesOtherSequencesAlone) {
+    auto m = stories();
+    std::vector<TokenId> ids = prompt(*m);
+    Context a(m, {.n_ctx = 256, .n_batch = 64, .n_threads = 2, .n_seq = 2});
+    Context b(m, {.n_ctx = 256, .n_batch = 3, .n_threads = 1, .n_seq = 2});
+    a.decode(ids);
+    std::span<const float> ea = a.embed(ids, 1);
+    std::vector<float> va(ea.begin(), ea.end());
+    ASSERT_EQ(va.size(), m->hparams().n_embd);
+    double norm = 0.0;
+    for (float x : va) norm += double{x} * x;
+    EXPECT_NEAR(norm, 1.0, 1e-5);
+    std::span<const float> eb = b.embed(ids, 0);
+    // Batches of 3 vs 64 give identical hidden states; only the double sum's order is fixed too.
+    EXPECT_EQ(va, std::vector<float>(eb.begin(), eb.end()));
+    EXPECT_EQ(b.n_past(0), 0u);
+    std::vector<TokenId> other = m->tokenizer().encode("A dog ran.", true, false);
+    std::span<const float> eo = a.embed(other, 1);
+    EXPECT_NE(std::vector<float>(eo.begin(), eo.end()), va);
+    EXPECT_THROW(a.embed({}, 1), Error);
+    EXPECT_THROW(a.embed(ids, 2), Error);
+    // Sequence 0 of `a` kept its state: one more token continues it as if never interrupted.
+    EXPECT_EQ(a.n_past(0), ids.size());
+    const TokenId more = 300;
+    std::span<const float> cont = a.decode(std::span<const TokenId>(&more, 1));
+    std::vector<TokenId> longer = ids;
+    longer.push_back(more);
+    Context fresh(m, {.n_ctx = 256, .n_batch = 64, .n_threads = 2});
+    std::span<const float> want = fresh.decode(longer);
+    EXPECT_EQ(std::vector<float>(cont.begin(), cont.end()), std::vector<float>(want.begin(), want.end()));
 }
 
 }  // namespace
