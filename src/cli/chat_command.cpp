@@ -18,10 +18,9 @@
 
 #include "cli/context_options.h"
 #include "cli/default_model.h"
-#include "cli/json_value.h"
 #include "cli/sampler_options.h"
 #include "core/error.h"
-#include "jinja/template.h"
+#include "server/chat_prompt.h"
 #include "model/model.h"
 #include "runtime/context.h"
 #include "runtime/stop_strings.h"
@@ -33,16 +32,6 @@ namespace {
 // The one piece of process-wide state: a signal handler can only reach a static flag.
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_sigint(int) { g_interrupted.store(true); }
-
-// Used when a model carries no template and the user gives none: the Gemma turn format
-// (the same text Gemma's own templates produce), for the gemma architectures.
-constexpr std::string_view kGemmaTemplate =
-    "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'assistant' %}"
-    "{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}"
-    "{% if role == 'system' %}{{ '<start_of_turn>user\\n' + message['content'] | trim + "
-    "'<end_of_turn>\\n' }}{% else %}{{ '<start_of_turn>' + role + '\\n' + message['content'] | "
-    "trim + '<end_of_turn>\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}"
-    "{{ '<start_of_turn>model\\n' }}{% endif %}";
 
 struct ChatArgs {
     std::string model;
@@ -70,17 +59,14 @@ std::string read_all(const std::string& path) {
 
 class ChatSession {
 public:
-    ChatSession(std::shared_ptr<const model::Model> model, jinja::Template tmpl, const ChatArgs& args)
+    ChatSession(std::shared_ptr<const model::Model> model, const ChatArgs& args)
         : model_(std::move(model)),
-          tmpl_(std::move(tmpl)),
+          chat_(model_, args.template_file),
           args_(args),
           ctx_(model_, resolve_context(args.context, model_->hparams())) {
         sampler_ = std::make_unique<runtime::Sampler>(
             resolve_seed(args.sampler, args.seed),
             runtime::SamplerLimits{.n_vocab = model_->hparams().n_vocab, .n_ctx = ctx_.n_ctx()});
-        const tokenizer::Vocab& v = model_->tokenizer().vocab();
-        if (v.contains(v.special().bos)) bos_ = v.text(v.special().bos);
-        if (v.contains(v.special().eos)) eos_ = v.text(v.special().eos);
         if (!args.system.empty()) history_.push_back({"system", args.system});
     }
 
@@ -169,34 +155,18 @@ public:
 
 private:
     std::vector<tokenizer::TokenId> render_tokens() const {
-        jinja::List messages;
-        for (const Message& m : history_) {
-            jinja::Dict d;
-            d.set("role", jinja::Value(m.role));
-            d.set("content", jinja::Value(m.content));
-            messages.emplace_back(std::move(d));
-        }
-        jinja::Dict context;
-        context.set("messages", jinja::Value(std::move(messages)));
-        context.set("tools", jinja::Value(jinja::None{}));
-        context.set("documents", jinja::Value(jinja::None{}));
-        context.set("add_generation_prompt", jinja::Value(true));
-        context.set("bos_token", jinja::Value(bos_));
-        context.set("eos_token", jinja::Value(eos_));
-        std::string prompt = tmpl_.render(context);
-        // The template writes BOS itself when it wants one (as Hugging Face assumes).
-        bool add_special = bos_.empty() || prompt.compare(0, bos_.size(), bos_) != 0;
-        return model_->tokenizer().encode(prompt, add_special, true);
+        nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+        for (const Message& m : history_) messages.push_back({{"role", m.role}, {"content", m.content}});
+        return chat_.tokens(messages, nullptr);
     }
 
     std::shared_ptr<const model::Model> model_;
-    jinja::Template tmpl_;
+    server::ChatPrompt chat_;
     const ChatArgs& args_;
     runtime::Context ctx_;
     std::unique_ptr<runtime::Sampler> sampler_;
     std::vector<Message> history_;
     std::vector<tokenizer::TokenId> cached_;  // tokens whose KV the context holds
-    std::string bos_, eos_;
 };
 
 // One line of input, or nullopt at end of input. Uses readline on a terminal.
@@ -229,18 +199,14 @@ CommandRun setup_chat(CLI::App& app) {
     return [args](Io& io) {
         std::string path = args->model.empty() ? default_model_path() : args->model;
         std::shared_ptr<const model::Model> model = model::Model::load(path);
-        std::string source;
-        if (!args->template_file.empty()) {
-            source = read_all(args->template_file);
-        } else if (auto t = model->file().find_string("tokenizer.chat_template")) {
-            source = std::string(*t);
-        } else if (model->arch().name.substr(0, 5) == "gemma") {
-            source = std::string(kGemmaTemplate);
-        } else {
-            throw Error(ErrorCode::NotFound, path + ": the model has no chat template; give one with --chat-template FILE");
+        std::unique_ptr<ChatSession> made;
+        try {
+            made = std::make_unique<ChatSession>(model, *args);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::NotFound) throw;
+            throw Error(ErrorCode::NotFound, path + ": " + e.what());
         }
-        jinja::Template tmpl = jinja::Template::parse(source);
-        ChatSession session(model, std::move(tmpl), *args);
+        ChatSession& session = *made;
         std::signal(SIGINT, on_sigint);
         const bool tty = isatty(STDIN_FILENO) != 0;
         if (tty) io.err << "loom chat: /reset, /system TEXT, /save FILE, /load FILE, /exit; end a line with \\ to continue it\n";

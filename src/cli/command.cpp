@@ -13,6 +13,7 @@
 #include "cli/inspect_command.h"
 #include "cli/quantize_command.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 #include "cli/template_command.h"
 #include "cli/tokenize_command.h"
 #include "core/error.h"
@@ -20,9 +21,10 @@
 namespace loom::cli {
 namespace {
 
-constexpr std::array<Command, 7> kCommands = {{
+constexpr std::array<Command, 8> kCommands = {{
     {"run", "Generate text from a prompt, streamed", setup_run},
     {"chat", "Chat with a model through its chat template", setup_chat},
+    {"serve", "Serve the OpenAI-compatible HTTP API (chat, completions, embeddings)", setup_serve},
     {"inspect", "Show the metadata and tensors of a GGUF file", setup_inspect},
     {"template", "Render a chat template for a conversation, exactly as the model sees it",
      setup_template},

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "cli/default_model.h"
-#include "cli/json_value.h"
+#include "server/json_value.h"
 #include "core/error.h"
 #include "gguf/gguf_file.h"
 #include "jinja/template.h"
@@ -97,11 +97,11 @@ CommandRun setup_template(CLI::App& app) {
         nlohmann::ordered_json messages = parse_json(read_file(args->messages_file, "messages"), args->messages_file);
         if (!messages.is_array()) throw Error(ErrorCode::Format, args->messages_file + ": expected a JSON array of messages");
         jinja::Dict context;
-        context.set("messages", json_to_value(messages));
+        context.set("messages", server::json_to_value(messages));
         if (!args->tools_file.empty()) {
             nlohmann::ordered_json tools = parse_json(read_file(args->tools_file, "tools"), args->tools_file);
             if (!tools.is_array()) throw Error(ErrorCode::Format, args->tools_file + ": expected a JSON array of tools");
-            context.set("tools", json_to_value(tools));
+            context.set("tools", server::json_to_value(tools));
         } else {
             context.set("tools", jinja::Value(jinja::None{}));
         }
@@ -112,7 +112,7 @@ CommandRun setup_template(CLI::App& app) {
         if (!args->kwargs.empty()) {
             nlohmann::ordered_json extra = parse_json(args->kwargs, "--chat-template-kwargs");
             if (!extra.is_object()) throw Error(ErrorCode::InvalidArgument, "--chat-template-kwargs: expected a JSON object");
-            for (const auto& [k, v] : extra.items()) context.set(k, json_to_value(v));
+            for (const auto& [k, v] : extra.items()) context.set(k, server::json_to_value(v));
         }
         jinja::RenderOptions options;
         if (!args->now.empty()) options.now = parse_now(args->now);
