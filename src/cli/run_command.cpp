@@ -1,5 +1,6 @@
 // `loom run`: load, tokenize, evaluate the prompt, sample and stream until -n tokens or
-// an end-of-generation token.
+// an end-of-generation token; with --grammar / --json-schema the output is constrained
+// (the grammar also ends the run once nothing but the end can follow).
 #include "cli/run_command.h"
 
 #include <CLI/CLI.hpp>
@@ -14,13 +15,16 @@
 
 #include "cli/context_options.h"
 #include "cli/default_model.h"
+#include "cli/grammar_options.h"
 #include "cli/sampler_options.h"
 #include "core/error.h"
 #include "core/format.h"
 #include "model/model.h"
 #include "runtime/context.h"
+#include "runtime/grammar_matcher.h"
 #include "runtime/sampler.h"
 #include "runtime/stop_strings.h"
+#include "runtime/token_trie.h"
 
 namespace loom::cli {
 namespace {
@@ -34,6 +38,7 @@ struct RunArgs {
     int64_t seed = -1;
     ContextArgs context;
     std::vector<std::string> stop;
+    GrammarArgs grammar;
     std::string tokens;  // comma-separated ids: the prompt as tokens
     bool echo = false;
     bool verbose = false;
@@ -86,6 +91,7 @@ CommandRun setup_run(CLI::App& app) {
         ->check(CLI::Range(-1, 1 << 24));
     add_sampler_options(app, args->sampler, args->seed);
     add_stop_option(app, args->stop);
+    add_grammar_options(app, args->grammar);
     add_context_options(app, args->context);
     app.add_option("--tokens", args->tokens, "The prompt as comma-separated token ids (instead of -p/--file)");
     app.add_flag("--echo", args->echo, "Print the prompt before the continuation");
@@ -115,6 +121,8 @@ CommandRun setup_run(CLI::App& app) {
         } else if (app.count("--prompt") == 0) {
             throw Error(ErrorCode::InvalidArgument, "a prompt is required: -p TEXT or --file PATH");
         }
+        // Before the model loads: a bad grammar or schema fails fast.
+        std::shared_ptr<const runtime::Grammar> grammar = load_grammar(args->grammar);
         auto t0 = std::chrono::steady_clock::now();
         std::string path = args->model.empty() ? default_model_path() : args->model;
         std::shared_ptr<const model::Model> model = model::Model::load(path);
@@ -132,6 +140,15 @@ CommandRun setup_run(CLI::App& app) {
         runtime::StopMatcher stop(args->stop);
 
         const tokenizer::Tokenizer& tok = model->tokenizer();
+        std::unique_ptr<runtime::GrammarMatcher> matcher;
+        if (grammar) {
+            auto t_trie = std::chrono::steady_clock::now();
+            matcher = std::make_unique<runtime::GrammarMatcher>(
+                grammar, runtime::TokenTrie::from_tokenizer(tok));
+            if (args->verbose) {
+                io.err << "loom: token trie built in " << seconds_since(t_trie) << " s\n";
+            }
+        }
         std::vector<tokenizer::TokenId> ids = by_tokens ? parse_token_list(args->tokens) : tok.encode(prompt, true, false);
         if (ids.empty()) throw Error(ErrorCode::InvalidArgument, "the prompt tokenizes to nothing");
         if (ids.size() >= n_ctx) {
@@ -163,16 +180,26 @@ CommandRun setup_run(CLI::App& app) {
         int32_t generated = 0;
         std::string stop_reason = "length";
         while (args->n_predict < 0 || generated < args->n_predict) {
-            tokenizer::TokenId next = sampler.sample(logits);
+            tokenizer::TokenId next =
+                matcher ? sampler.sample(logits, *matcher) : sampler.sample(logits);
+            if (next == tokenizer::kNoToken) {
+                stop_reason = "the grammar allows no token here";
+                break;
+            }
             if (tok.vocab().is_eog(next)) {
                 stop_reason = "end of generation";
                 break;
             }
             sampler.accept(next);
+            if (matcher) matcher->accept(next);
             ++generated;
             io.out << stop.push(stream.push(tok.piece(next, false))) << std::flush;
             if (stop.stopped()) {
                 stop_reason = "stop string";
+                break;
+            }
+            if (matcher && matcher->done()) {
+                stop_reason = "grammar complete";
                 break;
             }
             // A full context ends the generation (documented policy: no context shift).

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "runtime/grammar_matcher.h"
 
 namespace loom::runtime {
 namespace {
@@ -284,6 +285,19 @@ TokenId Sampler::sample(std::span<const float> logits) noexcept {
         if (r < acc) return c.id;
     }
     return dist.back().id;  // r within rounding of 1
+}
+
+// llama.cpp's common_sampler_sample without grammar_first: most draws fit the grammar,
+// and checking one token is far cheaper than masking the vocabulary.
+TokenId Sampler::sample(std::span<const float> logits, GrammarMatcher& grammar) {
+    const TokenId first = sample(logits);
+    if (first != tokenizer::kNoToken && grammar.accepts(first)) return first;
+    masked_.assign(logits.begin(), logits.end());
+    grammar.apply(masked_);
+    const TokenId second = sample(masked_);
+    // With every token banned the chain hands back token 0 alone: check it too.
+    if (second == tokenizer::kNoToken || !grammar.accepts(second)) return tokenizer::kNoToken;
+    return second;
 }
 
 }  // namespace loom::runtime

@@ -9,21 +9,32 @@
 // Semantics follow llama.cpp's src/llama-sampling.cpp (llama_sampler_logit_bias,
 // _penalties, _top_k, _typical, _top_p, _min_p, _temp, _dist); tests/runtime/data/
 // sampler_golden.txt holds llama.cpp's own outputs (scripts/gen_sampler_golden.py).
-// Not here: mirostat, DRY, XTC, grammars, stop strings (runtime/stop_strings.h).
+// Grammars: sample(logits, matcher) draws as above and keeps the token when the grammar
+// accepts it (the common case: one cheap check); otherwise it masks the original logits
+// with the grammar and draws again through the whole chain, as llama.cpp's common
+// sampler does. Without a grammar nothing changes.
+// Not here: mirostat, DRY, XTC, stop strings (runtime/stop_strings.h), the grammar
+// itself (runtime/grammar_matcher.h).
 //
 //   Sampler sampler(params, {.n_vocab = hparams.n_vocab, .n_ctx = ctx.n_ctx()});
 //   for (TokenId id : prompt) sampler.accept(id);        // penalties see the prompt
 //   TokenId next = sampler.sample(logits);
 //   sampler.accept(next);                                 // and each generated token
 //
+//   TokenId next = sampler.sample(logits, matcher);       // constrained (kNoToken: none fits)
+//   sampler.accept(next); matcher.accept(next);
+//
 // Memory: the candidate list, the penalty history (a ring of the last penalty_last_n
 // tokens) and the scratch buffers are reserved by the constructor when the limits are
-// known (otherwise at the first sample); sample() and accept() allocate nothing after.
+// known (otherwise at the first sample); sample() and accept() allocate nothing after,
+// except that the constrained sample() sizes its copy of the logits at its first mask
+// (the matcher allocates as its automaton grows: grammar_matcher.h).
 //
 // Errors: the constructor throws loom::Error(InvalidArgument) for a parameter outside
 // its range, naming it (a NaN, repeat_penalty <= 0, penalty_last_n < -1, -1 without
 // n_ctx, a logit bias on a token outside [0, n_vocab) or of +inf/NaN, every token
-// banned). sample(), accept() and reset() do not throw.
+// banned). sample(), accept() and reset() do not throw, except that the constrained
+// sample() passes on the matcher's errors (GrammarMatcher::apply).
 #pragma once
 
 #include <cstdint>
@@ -71,6 +82,8 @@ struct TokenProb {
     float p;      // probability among the kept tokens
 };
 
+class GrammarMatcher;
+
 class Sampler {
 public:
     explicit Sampler(const SamplerParams& params, const SamplerLimits& limits = {});
@@ -78,6 +91,11 @@ public:
     // The next token for these logits (n_vocab of them; kNoToken when there are none).
     // Does not record it: call accept() with the token that is actually used.
     tokenizer::TokenId sample(std::span<const float> logits) noexcept;
+
+    // The next token that the grammar accepts: the draw above if it fits, else a second
+    // draw from the logits with every token the grammar rejects banned. kNoToken when
+    // the grammar accepts no token. Advances neither the grammar nor the history.
+    tokenizer::TokenId sample(std::span<const float> logits, GrammarMatcher& grammar);
 
     // The chain without the draw: the kept tokens, sorted by logit (descending, lowest id
     // on ties), with their probabilities. Greedy: the one argmax token with p = 1. Valid
@@ -115,6 +133,8 @@ private:
     std::vector<int32_t> counts_;
     // Typical: (distance from the entropy, position in candidates_) per candidate.
     std::vector<std::pair<float, uint32_t>> typical_order_;
+    // Constrained sampling's copy of the logits with the grammar's mask applied.
+    std::vector<float> masked_;
 };
 
 }  // namespace loom::runtime

@@ -10,12 +10,10 @@
 #include "server/api_server.h"
 #include "server/api_shared.h"
 #include "server/openai_format.h"
+#include "server/json_schema_grammar.h"
 #include "server/openai_request.h"
 
 namespace loom::server {
-namespace {
-
-// Loom's sampling defaults (llama.cpp's) with the request's values on top.
 runtime::SamplerParams sampler_params(const SamplingRequest& r) {
     runtime::SamplerParams p;
     if (r.temperature) p.temperature = *r.temperature;
@@ -31,67 +29,60 @@ runtime::SamplerParams sampler_params(const SamplingRequest& r) {
     return p;
 }
 
-// Server-sent events of one streamed response, in order. The stream's head goes out
-// with the first event (on the scheduler thread, once the job runs: a request refused
-// by a full queue still gets its plain 503). An event the Responder refuses as Full
-// (a client not reading) waits here and goes out with the next one.
-class EventStream {
-public:
-    EventStream(std::shared_ptr<Responder> responder, std::shared_ptr<ApiShared> shared)
-        : responder_(std::move(responder)), shared_(std::move(shared)) {}
-
-    bool begun() const { return begun_; }
-
-    void send(std::string data) {
-        if (!begun_) {
-            begun_ = true;
-            shared_->count(200);
-            responder_->begin_stream(200, sse_headers());
-        }
-        pending_.push_back(std::move(data));
-        flush();
-    }
-
-    // Sends what waits (for a bounded time: a client that reads nothing for that long
-    // is cut off) and ends the stream.
-    void close() {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        flush();
-        while (!pending_.empty()) {
-            if (responder_->wait_writable(std::chrono::milliseconds(100)) == WriteStatus::Closed) return;
-            flush();
-            if (!pending_.empty() && std::chrono::steady_clock::now() > deadline) {
-                responder_->abort();
-                return;
-            }
-        }
-        responder_->end();
-    }
-
-private:
-    void flush() {
-        while (!pending_.empty()) {
-            const WriteStatus st = responder_->send_event(pending_.front());
-            if (st == WriteStatus::Full) return;
-            if (st == WriteStatus::Closed) {
-                pending_.clear();
-                return;
-            }
-            pending_.pop_front();
-        }
-    }
-
-    std::shared_ptr<Responder> responder_;
-    std::shared_ptr<ApiShared> shared_;
-    std::deque<std::string> pending_;
-    bool begun_ = false;
-};
-
 void append_logprobs(std::vector<TokenLogprob>& to, const std::vector<TokenLogprob>& from) {
     to.insert(to.end(), from.begin(), from.end());
 }
 
-}  // namespace
+void EventStream::send(std::string data) {
+    if (!begun_) {
+        begun_ = true;
+        shared_->count(200);
+        responder_->begin_stream(200, sse_headers());
+    }
+    pending_.push_back(std::move(data));
+    flush();
+}
+
+void EventStream::close() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    flush();
+    while (!pending_.empty()) {
+        if (responder_->wait_writable(std::chrono::milliseconds(100)) == WriteStatus::Closed) return;
+        flush();
+        if (!pending_.empty() && std::chrono::steady_clock::now() > deadline) {
+            responder_->abort();
+            return;
+        }
+    }
+    responder_->end();
+}
+
+void EventStream::flush() {
+    while (!pending_.empty()) {
+        const WriteStatus st = responder_->send_event(pending_.front());
+        if (st == WriteStatus::Full) return;
+        if (st == WriteStatus::Closed) {
+            pending_.clear();
+            return;
+        }
+        pending_.pop_front();
+    }
+}
+
+std::shared_ptr<const runtime::Grammar> response_format_grammar(const ResponseFormat& format) {
+    try {
+        switch (format.kind) {
+            case ResponseFormat::Kind::Text: return nullptr;
+            case ResponseFormat::Kind::JsonObject: return runtime::Grammar::parse(json_object_grammar());
+            case ResponseFormat::Kind::JsonSchema:
+                return runtime::Grammar::parse(json_schema_to_grammar(format.schema));
+        }
+    } catch (const Error& e) {
+        throw ApiError(400, std::string("response_format.json_schema.schema: ") + e.what(),
+                       "response_format.json_schema.schema");
+    }
+    return nullptr;
+}
 
 std::shared_ptr<GenerationJob> ApiServer::make_job(const SamplingRequest& sampling, std::vector<TokenId> prompt,
                                                    const std::shared_ptr<Responder>& responder) const {
@@ -139,63 +130,13 @@ void ApiServer::submit(const std::shared_ptr<GenerationJob>& job) {
     }
 }
 
-void ApiServer::chat_completions(const HttpRequest& request, const std::shared_ptr<Responder>& responder) {
-    ChatRequest chat = parse_chat_request(request.body);
-    if (!chat_) throw ApiError(400, chat_error_ + "; use /v1/completions with a raw prompt", "messages");
-    std::shared_ptr<GenerationJob> job = make_job(chat.sampling, chat_->tokens(chat.messages, nullptr), responder);
-    const ResponseMeta meta = make_meta("chatcmpl-");
-    std::shared_ptr<ApiShared> shared = shared_;
-    if (chat.stream) {
-        auto stream = std::make_shared<EventStream>(responder, shared);
-        const bool usage = chat.include_usage;
-        job->on_delta = [stream, meta](const GenerationDelta& d) {
-            if (!stream->begun()) stream->send(chat_chunk_role(meta));
-            stream->send(chat_chunk_delta(meta, d.text, d.logprobs));
-        };
-        job->on_done = [stream, meta, usage, responder, shared](const GenerationDone& done) {
-            if (done.finish_reason == "cancelled") return;  // the client is gone
-            if (done.finish_reason == "error") {
-                if (!stream->begun()) {
-                    shared->reply_error(*responder, ApiError(500, done.error, "", "", "server_error"));
-                    return;
-                }
-                stream->send(error_body(ApiError(500, done.error, "", "", "server_error")));
-            } else {
-                if (!stream->begun()) stream->send(chat_chunk_role(meta));
-                stream->send(chat_chunk_finish(meta, done.finish_reason));
-                if (usage) stream->send(usage_chunk(meta, true, done.prompt_tokens, done.completion_tokens));
-            }
-            stream->send("[DONE]");
-            stream->close();
-        };
-    } else {
-        auto result = std::make_shared<GenerationResult>();
-        const bool logprobs = chat.sampling.logprobs;
-        job->on_delta = [result](const GenerationDelta& d) {
-            result->text += d.text;
-            append_logprobs(result->logprobs, d.logprobs);
-        };
-        job->on_done = [result, meta, logprobs, responder, shared](const GenerationDone& done) {
-            if (done.finish_reason == "cancelled") return;
-            if (done.finish_reason == "error") {
-                shared->reply_error(*responder, ApiError(500, done.error, "", "", "server_error"));
-                return;
-            }
-            result->finish_reason = done.finish_reason;
-            result->prompt_tokens = done.prompt_tokens;
-            result->completion_tokens = done.completion_tokens;
-            shared->reply(*responder, 200, chat_completion_body(meta, *result, logprobs));
-        };
-    }
-    submit(job);
-}
-
 void ApiServer::completions(const HttpRequest& request, const std::shared_ptr<Responder>& responder) {
     CompletionRequest req = parse_completion_request(request.body);
     const tokenizer::Tokenizer& tok = model_->tokenizer();
     std::vector<TokenId> prompt = req.prompt_is_tokens ? req.prompt_tokens : tok.encode(req.prompt_text, true, true);
     std::string prompt_text = req.prompt_is_tokens ? tok.decode(req.prompt_tokens, true) : req.prompt_text;
     std::shared_ptr<GenerationJob> job = make_job(req.sampling, std::move(prompt), responder);
+    job->grammar = response_format_grammar(req.response_format);
     const ResponseMeta meta = make_meta("cmpl-");
     std::shared_ptr<ApiShared> shared = shared_;
     const std::string echoed = req.echo ? prompt_text : std::string();

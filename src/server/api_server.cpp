@@ -65,6 +65,7 @@ ApiServer::ApiServer(std::shared_ptr<const model::Model> model, ApiOptions optio
     started_ = static_cast<int64_t>(std::time(nullptr));
     try {
         chat_ = std::make_unique<ChatPrompt>(model_, options_.chat_template_file);
+        tool_family_ = detect_tool_family(chat_->source());
     } catch (const Error& e) {
         // A base model without a template still serves completions and embeddings; a
         // template file the user named must work, though.

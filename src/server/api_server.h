@@ -27,6 +27,7 @@
 #include "server/http_server.h"
 #include "server/openai_types.h"
 #include "server/scheduler.h"
+#include "server/tool_calls.h"
 
 namespace loom::server {
 
@@ -69,6 +70,7 @@ private:
     ApiOptions options_;
     std::unique_ptr<ChatPrompt> chat_;  // null: the model has no chat template
     std::string chat_error_;            // why, for /v1/chat/completions
+    ToolFamily tool_family_ = ToolFamily::Generic;  // the template's tool-call syntax
     std::shared_ptr<ApiShared> shared_;  // outlives handlers: callbacks hold it
     std::unique_ptr<Scheduler> scheduler_;
     std::atomic<uint64_t> next_id_{0};

@@ -4,10 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "runtime/grammar.h"
+#include "runtime/sampler.h"
 #include "server/openai_types.h"
 #include "server/responder.h"
 
@@ -23,5 +28,39 @@ struct ApiShared {
     // OpenAI's error object with the error's status (503 adds Retry-After).
     bool reply_error(Responder& responder, const ApiError& error);
 };
+
+// Server-sent events of one streamed response, in order. The stream's head goes out
+// with the first event (on the scheduler thread, once the job runs: a request refused
+// by a full queue still gets its plain 503). An event the Responder refuses as Full
+// (a client not reading) waits here and goes out with the next one.
+class EventStream {
+public:
+    EventStream(std::shared_ptr<Responder> responder, std::shared_ptr<ApiShared> shared)
+        : responder_(std::move(responder)), shared_(std::move(shared)) {}
+
+    bool begun() const { return begun_; }
+    void send(std::string data);
+    // Sends what waits (for a bounded time: a client that reads nothing for that long
+    // is cut off) and ends the stream.
+    void close();
+
+private:
+    void flush();
+
+    std::shared_ptr<Responder> responder_;
+    std::shared_ptr<ApiShared> shared_;
+    std::deque<std::string> pending_;
+    bool begun_ = false;
+};
+
+// Loom's sampling defaults (llama.cpp's) with the request's values on top; a fresh
+// random seed when the request gives none.
+runtime::SamplerParams sampler_params(const SamplingRequest& request);
+
+void append_logprobs(std::vector<TokenLogprob>& to, const std::vector<TokenLogprob>& from);
+
+// The grammar a response_format asks for (null for text); 400 for a schema the
+// converter refuses.
+std::shared_ptr<const runtime::Grammar> response_format_grammar(const ResponseFormat& format);
 
 }  // namespace loom::server

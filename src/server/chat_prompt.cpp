@@ -38,7 +38,9 @@ std::string template_source(const model::Model& model, const std::string& file) 
 }  // namespace
 
 ChatPrompt::ChatPrompt(std::shared_ptr<const model::Model> model, const std::string& template_file)
-    : model_(std::move(model)), tmpl_(jinja::Template::parse(template_source(*model_, template_file))) {
+    : model_(std::move(model)),
+      source_(template_source(*model_, template_file)),
+      tmpl_(jinja::Template::parse(source_)) {
     const tokenizer::Vocab& vocab = model_->tokenizer().vocab();
     if (vocab.contains(vocab.special().bos)) bos_ = std::string(vocab.text(vocab.special().bos));
     if (vocab.contains(vocab.special().eos)) eos_ = std::string(vocab.text(vocab.special().eos));

@@ -39,8 +39,12 @@ public:
                                            const nlohmann::ordered_json* tools,
                                            bool add_generation_prompt = true) const;
 
+    // The template's text (which tool-call syntax it uses: server/tool_calls.h).
+    const std::string& source() const { return source_; }
+
 private:
     std::shared_ptr<const model::Model> model_;
+    std::string source_;
     jinja::Template tmpl_;
     std::string bos_, eos_;
 };

@@ -200,7 +200,14 @@ std::string chat_completion_body(const ResponseMeta& meta, const GenerationResul
                                  bool logprobs) {
     Json message = Json::object();
     message["role"] = "assistant";
-    message["content"] = result.text;
+    message["content"] = result.tool_calls.empty() || !result.text.empty() ? Json(result.text) : Json(nullptr);
+    if (!result.tool_calls.empty()) {
+        Json calls = Json::array();
+        for (const ToolCallResult& c : result.tool_calls) {
+            calls.push_back({{"id", c.id}, {"type", "function"}, {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+        }
+        message["tool_calls"] = std::move(calls);
+    }
     Json choice = Json::object();
     choice["index"] = 0;
     choice["message"] = std::move(message);
@@ -225,6 +232,12 @@ std::string chat_chunk_delta(const ResponseMeta& meta, std::string_view text,
     delta["content"] = text;
     return chat_chunk(meta, std::move(delta),
                       logprobs.empty() ? Json(nullptr) : chat_logprobs(logprobs), nullptr);
+}
+
+std::string chat_chunk_tool_call(const ResponseMeta& meta, size_t index, const ToolCallResult& call) {
+    Json fn = {{"name", call.name}, {"arguments", call.arguments}};
+    Json delta = {{"tool_calls", Json::array({{{"index", index}, {"id", call.id}, {"type", "function"}, {"function", fn}}})}};
+    return chat_chunk(meta, std::move(delta), nullptr, nullptr);
 }
 
 std::string chat_chunk_finish(const ResponseMeta& meta, std::string_view finish_reason) {

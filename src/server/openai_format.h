@@ -52,6 +52,9 @@ std::string chat_chunk_delta(const ResponseMeta& meta, std::string_view text,
                              std::span<const TokenLogprob> logprobs = {});
 // the last, an empty delta and the finish_reason ("stop", "length").
 std::string chat_chunk_finish(const ResponseMeta& meta, std::string_view finish_reason);
+// One tool call, whole (name and the complete arguments JSON in one delta), as the
+// index-th entry of delta.tool_calls.
+std::string chat_chunk_tool_call(const ResponseMeta& meta, size_t index, const ToolCallResult& call);
 
 // The chunk sent after the last one when stream_options.include_usage is set:
 // choices [] and usage. `chat` picks the object name ("chat.completion.chunk" or

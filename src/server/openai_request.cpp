@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "server/openai_request_json.h"
+#include "server/openai_structured.h"
 
 namespace loom::server {
 
@@ -29,45 +30,6 @@ constexpr int64_t kMaxTopLogprobs = 20;
 constexpr int64_t kMaxCompletionLogprobs = 5;
 constexpr std::array<std::string_view, 5> kRoles = {"system", "developer", "user", "assistant",
                                                     "tool"};
-
-[[noreturn]] void unsupported_structured(const std::string& param, const std::string& what,
-                                         const std::string& hint = {}) {
-    invalid(param, what + " is not supported yet (structured output)" + hint);
-}
-
-// Every request field that needs structured output (tool calling, JSON mode, JSON
-// schemas) is refused here, in one place, until that part of the server exists.
-void reject_structured_output(const Json& body) {
-    // An empty tools array asks for nothing; some clients always send one.
-    if (const Json* tools = field(body, "tools"); tools && !(tools->is_array() && tools->empty())) {
-        unsupported_structured("tools", "tools");
-    }
-    if (const Json* choice = field(body, "tool_choice"); choice && *choice != "none") {
-        unsupported_structured("tool_choice", "tool_choice other than \"none\"",
-                               "; got " + describe(*choice));
-    }
-    if (const Json* functions = field(body, "functions");
-        functions && !(functions->is_array() && functions->empty())) {
-        unsupported_structured("functions", "functions");
-    }
-    if (const Json* call = field(body, "function_call"); call && *call != "none") {
-        unsupported_structured("function_call", "function_call other than \"none\"",
-                               "; got " + describe(*call));
-    }
-    if (const Json* format = field(body, "response_format")) {
-        as_object(*format, "response_format");
-        const Json* type = field(*format, "type");
-        if (!type) {
-            invalid("response_format.type", "response_format.type is missing; expected \"text\"");
-        }
-        const std::string& name = as_string(*type, "response_format.type");
-        if (name != "text") {
-            unsupported_structured("response_format",
-                                   "response_format of type " + Json(name).dump(),
-                                   "; only {\"type\": \"text\"} is accepted");
-        }
-    }
-}
 
 std::string read_model(const Json& body) {
     const Json* model = field(body, "model");
@@ -436,8 +398,8 @@ void read_inputs(const Json& body, EmbeddingRequest& r) {
 
 ChatRequest parse_chat_request(std::string_view body_text) {
     Json body = parse_json_object(body_text);
-    reject_structured_output(body);
     ChatRequest r;
+    r.structured = read_structured(body);
     r.model = read_model(body);
     r.messages = normalize_messages(body);
     r.sampling = read_sampling(body, Endpoint::Chat);
@@ -447,8 +409,9 @@ ChatRequest parse_chat_request(std::string_view body_text) {
 
 CompletionRequest parse_completion_request(std::string_view body_text) {
     Json body = parse_json_object(body_text);
-    reject_structured_output(body);
+    reject_tools(body);
     CompletionRequest r;
+    r.response_format = read_response_format(body);
     r.model = read_model(body);
     read_prompt(body, r);
     if (const Json* suffix = field(body, "suffix"); suffix && *suffix != "") {

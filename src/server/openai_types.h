@@ -48,6 +48,32 @@ struct SamplingRequest {
     uint32_t top_logprobs = 0;               // [0, 20]; needs logprobs (chat)
 };
 
+// response_format: free text, any JSON object, or JSON that validates against a schema.
+struct ResponseFormat {
+    enum class Kind { Text, JsonObject, JsonSchema };
+    Kind kind = Kind::Text;
+    nlohmann::ordered_json schema;  // JsonSchema: response_format.json_schema.schema
+    std::string name;               // response_format.json_schema.name
+    bool strict = false;            // honoured either way: the grammar always enforces the schema
+};
+
+// tool_choice: "auto" (the model decides), "none" (text only), "required" (at least one
+// call), or one named function.
+struct ToolChoice {
+    enum class Mode { Auto, None, Required, Named };
+    Mode mode = Mode::Auto;
+    std::string name;  // Named
+};
+
+// The structured-output fields of a chat request (tools as OpenAI sends them:
+// [{"type": "function", "function": {"name", "description", "parameters"}}], validated).
+struct StructuredRequest {
+    nlohmann::ordered_json tools = nlohmann::ordered_json::array();
+    ToolChoice tool_choice;
+    bool parallel_tool_calls = true;
+    ResponseFormat response_format;
+};
+
 struct ChatRequest {
     std::string model;
     // The messages as the chat template sees them: each an object with "role" (system,
@@ -55,6 +81,7 @@ struct ChatRequest {
     // content is joined into one string here). Validated; order kept.
     nlohmann::ordered_json messages;
     SamplingRequest sampling;
+    StructuredRequest structured;
     bool stream = false;
     bool include_usage = false;  // stream_options.include_usage
 };
@@ -69,6 +96,7 @@ struct CompletionRequest {
     bool stream = false;
     bool include_usage = false;
     bool echo = false;  // prepend the prompt to the returned text
+    ResponseFormat response_format;
 };
 
 struct EmbeddingInput {
@@ -90,6 +118,13 @@ struct TokenLogprob {
     std::vector<std::pair<std::string, float>> top;  // most likely first
 };
 
+// A tool call the model made, as the response lists it.
+struct ToolCallResult {
+    std::string id;         // "call_…"
+    std::string name;
+    std::string arguments;  // JSON text
+};
+
 // A finished (or, for streaming, partial) generation.
 struct GenerationResult {
     std::string text;
@@ -97,6 +132,7 @@ struct GenerationResult {
     uint32_t prompt_tokens = 0;
     uint32_t completion_tokens = 0;
     std::vector<TokenLogprob> logprobs;  // one per generated token when asked for
+    std::vector<ToolCallResult> tool_calls;  // chat: content is null when only calls came
 };
 
 // Identity fields every response object carries.

@@ -42,6 +42,8 @@
 
 #include "model/model.h"
 #include "runtime/context.h"
+#include "runtime/grammar.h"
+#include "runtime/token_trie.h"
 #include "runtime/sampler.h"
 #include "server/openai_types.h"
 
@@ -84,6 +86,13 @@ struct GenerationJob {
     std::vector<std::string> stop;    // non-empty strings
     bool logprobs = false;
     uint32_t top_logprobs = 0;        // alternatives per token, with logprobs
+    // Constrained decoding: every token must continue a sentence of the grammar. With a
+    // trigger, generation is free until the generated text contains it (at the very
+    // start only, with trigger_at_start); from there the grammar constrains the text
+    // beginning at the trigger. A reply the grammar completes ends there ("stop").
+    std::shared_ptr<const runtime::Grammar> grammar;
+    std::string grammar_trigger;
+    bool trigger_at_start = false;
     // Polled every step; true ends the job as "cancelled" (client gone).
     std::function<bool()> cancelled;
     std::function<void(const GenerationDelta&)> on_delta;
@@ -142,15 +151,19 @@ private:
     void step();
     void run_embeddings(std::vector<std::shared_ptr<EmbeddingJob>>& jobs);
     void sample_slot(Slot& slot, std::span<const float> logits);
+    // Watches a lazily constrained slot's output for its trigger; starts the grammar there.
+    void trigger(Slot& slot, const std::string& piece);
     void finish(Slot& slot, std::string reason, std::string error = {});
     void check_prompt(const std::vector<TokenId>& tokens) const;
 
     std::shared_ptr<const model::Model> model_;
     SchedulerParams params_;
+    std::shared_ptr<const runtime::TokenTrie> trie_;  // built with the first grammar job
     std::unique_ptr<runtime::Context> ctx_;  // used by the scheduler thread only
     std::vector<std::unique_ptr<Slot>> slots_;
     uint64_t clock_ = 0;  // step counter, for least-recently-used slot choice
 
+    std::mutex trie_mutex_;  // guards trie_ while it is built (then it is only read)
     mutable std::mutex mutex_;
     std::condition_variable wake_;   // new work or stop
     std::condition_variable idle_;   // a job finished (drain waits on it)

@@ -299,35 +299,59 @@ TEST(OpenAiRequest, RefusesOutOfRangeValues) {
     }
 }
 
-TEST(OpenAiRequest, RefusesStructuredOutputFields) {
-    const char* tools = R"("tools":[{"type":"function","function":{"name":"f","parameters":{}}}])";
-    expect_refusal(chat_error(chat(tools)), "tools",
-                   "tools is not supported yet (structured output)");
-    expect_refusal(chat_error(chat(R"("tool_choice":"auto")")), "tool_choice",
-                   "tool_choice other than \"none\" is not supported yet (structured output); got "
-                   "the string \"auto\"");
-    expect_refusal(chat_error(chat(R"("tool_choice":{"type":"function","function":{"name":"f"}})")),
-                   "tool_choice", "is not supported yet (structured output)");
-    expect_refusal(chat_error(chat(R"("functions":[{"name":"f"}])")), "functions",
-                   "functions is not supported yet (structured output)");
-    expect_refusal(chat_error(chat(R"("function_call":"auto")")), "function_call",
-                   "is not supported yet (structured output)");
-    expect_refusal(
-        chat_error(chat(R"("response_format":{"type":"json_object"})")), "response_format",
-        "response_format of type \"json_object\" is not supported yet (structured output)");
-    expect_refusal(
-        chat_error(chat(R"("response_format":{"type":"json_schema","json_schema":{"name":"x"}})")),
-        "response_format", "\"json_schema\" is not supported yet (structured output)");
-    expect_refusal(chat_error(chat(R"("response_format":"json")")), "response_format",
-                   "must be an object");
-    expect_refusal(chat_error(chat(R"("response_format":{})")), "response_format.type",
-                   "is missing");
-    expect_refusal(completion_error(R"({"prompt":"x","response_format":{"type":"json_object"}})"),
-                   "response_format", "not supported yet (structured output)");
-
+TEST(OpenAiRequest, ParsesStructuredOutputFields) {
+    const char* tools =
+        R"("tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}},)"
+        R"({"type":"function","function":{"name":"g","description":"G"}}])";
+    ChatRequest r = parse_chat_request(chat(std::string(tools) + R"(,"tool_choice":"required","parallel_tool_calls":false)"));
+    ASSERT_EQ(r.structured.tools.size(), 2u);
+    EXPECT_EQ(r.structured.tools[0]["function"]["name"], "f");
+    EXPECT_EQ(r.structured.tools[0]["function"]["description"], "");  // templates read it
+    EXPECT_EQ(r.structured.tools[1]["function"]["parameters"], nlohmann::ordered_json::object());
+    EXPECT_EQ(r.structured.tool_choice.mode, ToolChoice::Mode::Required);
+    EXPECT_FALSE(r.structured.parallel_tool_calls);
+    r = parse_chat_request(chat(std::string(tools) + R"(,"tool_choice":{"type":"function","function":{"name":"g"}})"));
+    EXPECT_EQ(r.structured.tool_choice.mode, ToolChoice::Mode::Named);
+    EXPECT_EQ(r.structured.tool_choice.name, "g");
+    r = parse_chat_request(chat(R"("response_format":{"type":"json_schema","json_schema":{"name":"x","strict":true,"schema":{"type":"object"}}})"));
+    EXPECT_EQ(r.structured.response_format.kind, ResponseFormat::Kind::JsonSchema);
+    EXPECT_TRUE(r.structured.response_format.strict);
+    EXPECT_EQ(r.structured.response_format.schema, nlohmann::ordered_json::parse(R"({"type":"object"})"));
+    EXPECT_EQ(parse_chat_request(chat(R"("response_format":{"type":"json_object"})")).structured.response_format.kind,
+              ResponseFormat::Kind::JsonObject);
+    EXPECT_EQ(parse_completion_request(R"({"prompt":"x","response_format":{"type":"json_object"}})").response_format.kind,
+              ResponseFormat::Kind::JsonObject);
     // What asks for nothing is accepted.
     EXPECT_NO_THROW(parse_chat_request(chat(
         R"("tools":[],"tool_choice":"none","functions":null,"function_call":"none","response_format":{"type":"text"})")));
+}
+
+TEST(OpenAiRequest, RefusesMalformedStructuredOutputFields) {
+    const std::string tool_f = R"("tools":[{"type":"function","function":{"name":"f"}}])";
+    expect_refusal(chat_error(chat(R"("tools":{"type":"function"})")), "tools", "must be an array");
+    expect_refusal(chat_error(chat(R"("tools":[{"type":"retrieval","function":{"name":"f"}}])")), "tools[0].type",
+                   "must be \"function\"");
+    expect_refusal(chat_error(chat(R"("tools":[{"type":"function","function":{"name":"a b"}}])")),
+                   "tools[0].function.name", "must be 1 to 64");
+    expect_refusal(chat_error(chat(R"("tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":"f"}}])")),
+                   "tools[1].function.name", "two tools are named");
+    expect_refusal(chat_error(chat(R"("tools":[{"type":"function","function":{"name":"f","parameters":[]}}])")),
+                   "tools[0].function.parameters", "must be an object");
+    expect_refusal(chat_error(chat(tool_f + R"(,"tool_choice":"sometimes")")), "tool_choice", "must be");
+    expect_refusal(chat_error(chat(tool_f + R"(,"tool_choice":{"type":"function","function":{"name":"g"}})")),
+                   "tool_choice.function.name", "not among the tools");
+    expect_refusal(chat_error(chat(R"("tool_choice":"required")")), "tool_choice", "needs tools");
+    expect_refusal(chat_error(chat(R"("functions":[{"name":"f"}])")), "functions", "send the same definitions as tools");
+    expect_refusal(chat_error(chat(R"("function_call":"auto")")), "function_call", "use tool_choice");
+    expect_refusal(chat_error(chat(R"("response_format":{"type":"json_schema","json_schema":{"name":"x"}})")),
+                   "response_format.json_schema.schema", "is missing");
+    expect_refusal(chat_error(chat(R"("response_format":{"type":"yaml"})")), "response_format.type", "must be");
+    expect_refusal(chat_error(chat(R"("response_format":"json")")), "response_format", "must be an object");
+    expect_refusal(chat_error(chat(R"("response_format":{})")), "response_format.type", "is missing");
+    expect_refusal(chat_error(chat(tool_f + R"(,"response_format":{"type":"json_object"})")), "response_format",
+                   "cannot be combined with tools");
+    expect_refusal(completion_error(R"({"prompt":"x","tools":[{"type":"function","function":{"name":"f"}}]})"),
+                   "tools", "for /v1/chat/completions");
 }
 
 TEST(OpenAiRequest, ParsesChatWithEveryField) {
