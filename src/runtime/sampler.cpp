@@ -152,9 +152,13 @@ void Sampler::apply_top_k() noexcept {
         std::sort(candidates_.begin(), candidates_.end(), by_logit);
         return;
     }
-    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(keep),
-                      candidates_.end(), by_logit);
+    // by_logit is a total order, so the k best are one set in one order: selecting them
+    // (linear) and sorting only those gives partial_sort's result, several times faster
+    // on a 262k-token vocabulary (the server samples every slot every step).
+    const auto kth = candidates_.begin() + static_cast<std::ptrdiff_t>(keep);
+    std::nth_element(candidates_.begin(), kth, candidates_.end(), by_logit);
     candidates_.resize(keep);
+    std::sort(candidates_.begin(), candidates_.end(), by_logit);
 }
 
 // llama_sampler_softmax_impl on the sorted list: float exponentials and sum, in order.
