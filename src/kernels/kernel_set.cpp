@@ -21,6 +21,7 @@ KernelSet::KernelSet(Isa isa) : isa_(isa) {
         const SimdKernels fast = x86_kernels(q.type, isa);
         dots_[id] = fast.dot != nullptr ? fast.dot : q.vec_dot;
         rows_[id] = fast.rows;
+        gemm_[id] = x86_gemm_kernels(q.type, isa);
     }
     float_ = x86_float_kernels(isa);
     if (float_.gelu_mul != nullptr) {
@@ -52,6 +53,13 @@ void KernelSet::axpy_row(gguf::GgmlType type, int64_t n, float a, const void* x,
     }
     quant::find_quant_type(type)->dequantize_row(x, scratch, n);
     axpy(n, a, scratch, y);
+}
+
+void KernelSet::to_float(gguf::GgmlType type, const void* x, float* out, int64_t n) const noexcept {
+    if (type == gguf::GgmlType::F16 && float_.f16_to_f32 != nullptr) {
+        return float_.f16_to_f32(n, static_cast<const uint16_t*>(x), out);
+    }
+    quant::find_quant_type(type)->dequantize_row(x, out, n);
 }
 
 void KernelSet::gelu_mul(float* gate, const float* up, int64_t n) const noexcept {
@@ -87,14 +95,50 @@ size_t row_grain(int64_t n_out, unsigned threads) {
 void KernelSet::matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t x_stride, uint32_t n, float* y,
                        size_t y_stride, uint8_t* scratch) const {
     const size_t rb = activation_row_bytes(w.type, w.n_in);
+    const GemmKernels& gemm = gemm_[static_cast<size_t>(w.type)];
+    if (gemm.gemm != nullptr && n >= gemm.min_tokens && w.n_in % gemm.n_in_multiple == 0 &&
+        simd_aligned(w.type, w.data, w.row_bytes)) {
+        for (uint32_t t0 = 0; t0 < n; t0 += kGemmMaxTokens) {
+            const uint32_t m = std::min(kGemmMaxTokens, n - t0);
+            const uint32_t m_pad = (m + 15) / 16 * 16;
+            uint8_t* packed = scratch + size_t{m} * rb;
+            packed += (64 - reinterpret_cast<uintptr_t>(packed) % 64) % 64;
+            // Groups of 16 tokens per chunk: one thread writes all of a group's bytes.
+            pool.for_range(m_pad, 16, [&](size_t begin, size_t end, unsigned) {
+                for (size_t t = begin; t < end; ++t) {
+                    if (t >= m) {
+                        gemm.pack(nullptr, static_cast<int64_t>(t), w.n_in, packed);
+                        continue;
+                    }
+                    uint8_t* row = scratch + t * rb;
+                    convert(w.type, x + (t0 + t) * x_stride, w.n_in, row);
+                    gemm.pack(row, static_cast<int64_t>(t), w.n_in, packed);
+                }
+            });
+            // Chunks of rows in multiples of the kernels' 4-row tile.
+            const size_t grain = (row_grain(w.n_out, pool.size()) + 3) / 4 * 4;
+            pool.for_range(static_cast<size_t>(w.n_out), grain, [&](size_t begin, size_t end, unsigned) {
+                gemm.gemm(GemmArgs{w.data, w.row_bytes, w.n_in, packed, m, y + size_t{t0} * y_stride,
+                                   static_cast<int64_t>(y_stride), static_cast<int64_t>(begin),
+                                   static_cast<int64_t>(end)});
+            });
+        }
+        return;
+    }
     pool.for_range(n, 1, [&](size_t begin, size_t end, unsigned) {
-        for (size_t t = begin; t < end; ++t) convert_activations(w.type, x + t * x_stride, w.n_in, scratch + t * rb);
+        for (size_t t = begin; t < end; ++t) convert(w.type, x + t * x_stride, w.n_in, scratch + t * rb);
     });
     pool.for_range(static_cast<size_t>(w.n_out), row_grain(w.n_out, pool.size()),
                    [&](size_t begin, size_t end, unsigned) {
                        matmul_rows(w, scratch, rb, n, y, static_cast<int64_t>(y_stride), static_cast<int64_t>(begin),
                                    static_cast<int64_t>(end));
                    });
+}
+
+void KernelSet::convert(gguf::GgmlType w_type, const float* x, int64_t n_in, uint8_t* out) const noexcept {
+    const GemmKernels& gemm = gemm_[static_cast<size_t>(w_type)];
+    if (gemm.convert != nullptr) return gemm.convert(x, n_in, out);
+    convert_activations(w_type, x, n_in, out);
 }
 
 void KernelSet::matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,

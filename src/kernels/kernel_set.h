@@ -42,12 +42,28 @@ public:
 
     // y (n rows, y_stride floats apart) = W x (n rows of w.n_in floats, x_stride apart):
     // the activations are converted to the weights' dot partner in scratch, then the
-    // weight rows are split over the pool's threads. scratch holds at least
+    // weight rows are split over the pool's threads. From the GEMM kernel's min_tokens
+    // on, where the level has one for the type, the converted activations are packed for
+    // it and the product runs on it, kGemmMaxTokens tokens at a time (results then differ
+    // from the rows kernels' in float rounding). scratch holds at least
     // matmul_scratch_bytes(n, w.n_in) bytes.
     void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t x_stride, uint32_t n, float* y,
                 size_t y_stride, uint8_t* scratch) const;
-    // Scratch bytes matmul needs for n tokens of up to n_in inputs, any weight type.
-    static size_t matmul_scratch_bytes(size_t n, size_t n_in) noexcept { return n * 4 * n_in; }
+    // Scratch bytes matmul needs for n tokens of up to n_in inputs, any weight type: the
+    // float rows (4 bytes an input), or the GEMM's dot-partner rows (at most 2 bytes an
+    // input, F16) plus their packed copy (at most 4 bytes an input and token, F16 as
+    // fp32, tokens rounded up to 16) and 64 bytes of alignment.
+    static size_t matmul_scratch_bytes(size_t n, size_t n_in) noexcept {
+        const size_t m = n < kGemmMaxTokens ? n : kGemmMaxTokens;
+        const size_t gemm = m * (n_in * 2 + 64) + (m + 15) / 16 * 16 * (n_in * 4) + 64;
+        return n * 4 * n_in > gemm ? n * 4 * n_in : gemm;
+    }
+    // Tokens of one GEMM pass: more are done in chunks (scratch stays bounded; the GEMM
+    // keeps 16 rows' sums of all of them on its stack).
+    static constexpr uint32_t kGemmMaxTokens = 256;
+
+    // As kernels::convert_activations (bit for bit), SIMD where the level has it.
+    void convert(gguf::GgmlType w_type, const float* x, int64_t n_in, uint8_t* out) const noexcept;
 
     // As kernels::matmul_rows, with this set's dot products.
     void matmul_rows(const Matrix& w, const uint8_t* xq, size_t xq_stride, int64_t n_tokens, float* y,
@@ -59,6 +75,9 @@ public:
     // y += a x for a row x of n elements of type (F32, F16 or any type with a dequantize:
     // converted through scratch, n floats).
     void axpy_row(gguf::GgmlType type, int64_t n, float a, const void* x, float* y, float* scratch) const noexcept;
+    // A row of n elements of type as floats (F32 copied, F16 SIMD where the level has it,
+    // any type with a dequantize through it), bit for bit the quant table's dequantize_row.
+    void to_float(gguf::GgmlType type, const void* x, float* out, int64_t n) const noexcept;
     // gate[i] = gelu_tanh(gate[i]) * up[i], exactly kernels::gelu_tanh (ggml's table).
     void gelu_mul(float* gate, const float* up, int64_t n) const noexcept;
 
@@ -67,6 +86,7 @@ private:
     Isa isa_;
     std::array<quant::VecDotFn, kTypes> dots_{};
     std::array<RowsFn, kTypes> rows_{};  // SIMD rows kernels; null: the vec_dot loop
+    std::array<GemmKernels, kTypes> gemm_{};  // many-token kernels; null: the rows kernels
     FloatKernels float_;                 // null members: the scalar loops
     std::vector<float> gelu_table_;      // gelu_tanh of every fp16 value, by its bits
 };

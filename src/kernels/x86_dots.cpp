@@ -35,3 +35,17 @@ FloatKernels x86_float_kernels(Isa isa) {
 }
 
 }  // namespace loom::kernels
+
+namespace loom::kernels {
+
+GemmKernels x86_gemm_kernels(gguf::GgmlType type, Isa isa) {
+#if defined(__x86_64__)
+    if (isa == Isa::Avx512Vnni) return avx512vnni::gemm_kernels_for(type);
+#else
+    (void)type;
+    (void)isa;
+#endif
+    return {};
+}
+
+}  // namespace loom::kernels

@@ -695,6 +695,13 @@ void axpy_f16(int64_t n, float a, const uint16_t* x, float* y) noexcept {
     for (; i < n; ++i) y[i] += a * fp16(x[i]);
 }
 
+// out[i] = x[i] (fp16 to fp32, exact).
+void f16_to_f32(int64_t n, const uint16_t* x, float* out) noexcept {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, F16E::load8(x + i));
+    for (; i < n; ++i) out[i] = fp16(x[i]);
+}
+
 // gate[i] = gelu(gate[i]) * up[i] through a table of all fp16 inputs (ggml's GELU):
 // 0 at or below -10, the input at or above 10, else table[fp16(x)].
 void gelu_mul(const float* table, float* gate, const float* up, int64_t n) noexcept {
@@ -722,7 +729,7 @@ constexpr SimdKernels tiled() {
 
 }  // namespace
 
-FloatKernels float_kernels() { return {dot_tiled<FloatRows<F32E>>, axpy, axpy_f16, gelu_mul}; }
+FloatKernels float_kernels() { return {dot_tiled<FloatRows<F32E>>, axpy, axpy_f16, f16_to_f32, gelu_mul}; }
 
 SimdKernels kernels_for(gguf::GgmlType type) {
     using gguf::GgmlType;

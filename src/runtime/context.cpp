@@ -384,17 +384,20 @@ void Context::attention_block(uint32_t il, uint32_t n) {
             if (arch.qk_norm) kernels::rms_norm(qh, f.q_norm.data(), qh, h.head_dim, h.rms_eps);
             kernels::rope_apply(qh, h.n_rot, cs, neox);
             // The query meets the keys in the cache type's dot (as ggml converts it).
-            kernels::convert_activations(params_.kv_type, qh, h.head_dim,
-                                         q_conv_.data() + (size_t{t} * h.n_head + hd) * q_head_bytes_);
+            kernels_.convert(params_.kv_type, qh, h.head_dim,
+                             q_conv_.data() + (size_t{t} * h.n_head + hd) * q_head_bytes_);
         }
         for (uint32_t hd = 0; hd < h.n_head_kv; ++hd) {
             float* kh = k + size_t{hd} * h.head_dim;
             if (arch.qk_norm) kernels::rms_norm(kh, f.k_norm.data(), kh, h.head_dim, h.rms_eps);
             kernels::rope_apply(kh, h.n_rot, cs, neox);
             const size_t pos = batch_pos_[t];
-            kv_->quantize_row(kh, k_seq(batch_seq_[t]) + pos * k_pos_bytes + hd * k_head_bytes_, h.head_dim);
-            kv_->quantize_row(v + size_t{hd} * h.head_dim_v,
-                              v_seq(batch_seq_[t]) + pos * v_pos_bytes + hd * v_head_bytes_, h.head_dim_v);
+            // The cache types (F16, F32, Q8_0) are their own dot partners: converting a row as
+            // an activation gives exactly the cache's bytes, with the SIMD conversion.
+            kernels_.convert(params_.kv_type, kh, h.head_dim,
+                             k_seq(batch_seq_[t]) + pos * k_pos_bytes + hd * k_head_bytes_);
+            kernels_.convert(params_.kv_type, v + size_t{hd} * h.head_dim_v, h.head_dim_v,
+                             v_seq(batch_seq_[t]) + pos * v_pos_bytes + hd * v_head_bytes_);
         }
     }
 
@@ -442,7 +445,7 @@ void Context::attention_block(uint32_t il, uint32_t n) {
                 const uint8_t* vj = v_layer + size_t{j} * v_pos_bytes + kvh * v_head_bytes_;
                 const float* v = reinterpret_cast<const float*>(vj);
                 if (!v_float) {
-                    kv_->dequantize_row(vj, v_row, h.head_dim_v);  // exact for F16
+                    kernels_.to_float(params_.kv_type, vj, v_row, h.head_dim_v);  // exact for F16
                     v = v_row;
                 }
                 for (uint32_t hd = h0; hd < h1; ++hd) {

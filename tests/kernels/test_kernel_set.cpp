@@ -282,6 +282,139 @@ TEST(KernelSet, MatmulRowsWritesExactlyItsRowsAndTokens) {
     }
 }
 
+// The whole product through KernelSet::matmul (the GEMM kernels from their min_tokens
+// on, where the level has them; the rows kernels below), for every type and level: token
+// counts around the 16-token groups and past kGemmMaxTokens, inputs past the GEMM's
+// input chunks, row counts past a 16-row panel with a partial 4-row tile, a pool of 2
+// threads, guard values around every output row, random weight bytes for the quantized
+// types (extreme scales, every level).
+TEST(KernelSet, MatmulOfManyTokensMatchesTheReference) {
+    std::mt19937 rng(23);
+    ThreadPool pool(2);
+    for (Isa isa : supported_levels()) {
+        KernelSet set(isa);
+        for (const quant::QuantType& q : quant::quant_types()) {
+            if (q.vec_dot == nullptr) continue;  // activation-only types
+            const quant::QuantType* partner = quant::find_quant_type(q.dot_partner);
+            struct Shape {
+                int64_t n_in, n_out;
+                uint32_t n;
+            };
+            // Per type: blocks of 256 (k-quants), 32 (legacy), 1 (float types; the GEMM's
+            // chunks are 256 inputs there, its blocks 16).
+            const int64_t bs = q.block_size;
+            const std::vector<Shape> shapes = {
+                {bs == 1 ? 64 : 2 * bs, 7, 16},
+                {bs == 1 ? 80 : 3 * bs, 5, 17},
+                {bs == 256 ? 2304 : bs == 32 ? 2080 : 272, 21, 47},  // two input chunks, the second partial
+                {bs == 1 ? 64 : bs, 4, 5},                           // below the GEMM: the rows kernels
+                {bs == 1 ? 64 : bs, 6, 9},
+                {bs == 1 ? 64 : 2 * bs, 17, 6},
+                {bs == 1 ? 24 : bs, 3, 300},  // two token chunks (float types: n_in not a multiple of 16)
+            };
+            for (const Shape& sh : shapes) {
+                const size_t rb = quant::row_bytes(q, sh.n_in);
+                std::vector<uint8_t> w;
+                for (int64_t r = 0; r < sh.n_out; ++r) {
+                    std::vector<uint8_t> row = bs == 1 ? quantize(q.type, random_floats(rng, sh.n_in, 0.5f))
+                                                       : random_weight_blocks(rng, q, sh.n_in);
+                    row.resize(rb);
+                    w.insert(w.end(), row.begin(), row.end());
+                }
+                std::vector<float> x = random_floats(rng, sh.n_in * sh.n, 1.0f);
+                const int64_t y_stride = sh.n_out + 3;
+                const float guard = -12345.0f;
+                std::vector<float> y(static_cast<size_t>(y_stride * sh.n), guard);
+                std::vector<uint8_t> scratch(KernelSet::matmul_scratch_bytes(sh.n, static_cast<size_t>(sh.n_in)) + 64,
+                                             0xa5);
+                // The scratch at an odd offset: matmul aligns what it needs itself.
+                Matrix m{q.type, w.data(), sh.n_in, sh.n_out, rb};
+                set.matmul(pool, m, x.data(), static_cast<size_t>(sh.n_in), sh.n, y.data(), static_cast<size_t>(y_stride),
+                           scratch.data() + 1);
+                for (size_t i = scratch.size() - 63; i < scratch.size(); ++i) ASSERT_EQ(scratch[i], 0xa5) << q.name;
+                std::vector<uint8_t> act(activation_row_bytes(q.type, sh.n_in));
+                std::vector<float> wd(static_cast<size_t>(sh.n_in)), ad(static_cast<size_t>(sh.n_in));
+                for (uint32_t t = 0; t < sh.n; ++t) {
+                    convert_activations(q.type, x.data() + t * sh.n_in, sh.n_in, act.data());
+                    partner->dequantize_row(act.data(), ad.data(), sh.n_in);
+                    for (int64_t r = 0; r < y_stride; ++r) {
+                        const float got = y[t * y_stride + r];
+                        if (r >= sh.n_out) {
+                            ASSERT_EQ(got, guard) << isa_name(isa) << " " << q.name << " wrote outside";
+                            continue;
+                        }
+                        const uint8_t* wr = w.data() + r * rb;
+                        q.dequantize_row(wr, wd.data(), sh.n_in);
+                        double mag = 0.0;
+                        for (int64_t i = 0; i < sh.n_in; ++i) mag += std::fabs(static_cast<double>(wd[i]) * ad[i]);
+                        // Bound: float summation noise relative to the sum of |w_i a_i| (the
+                        // integer block sums are exact; their scaled sum runs in another order).
+                        ASSERT_NEAR(got, q.vec_dot(sh.n_in, wr, act.data()), 2e-6 * mag + 1e-30)
+                            << isa_name(isa) << " " << q.name << " n_in=" << sh.n_in << " n=" << sh.n << " row " << r
+                            << " token " << t;
+                    }
+                }
+            }
+        }
+    }
+}
+
+// KernelSet::convert (SIMD at some levels) gives convert_activations' bytes exactly: on
+// normal data, on exact rounding ties (a block whose largest magnitude is 127 is scaled
+// by 1, so halves stay halves), on blocks whose largest magnitude comes with both signs
+// (the first one decides Q8_K's sign), on zero blocks and on tiny and huge scales.
+TEST(KernelSet, ConvertIsBitExactWithTheReference) {
+    std::mt19937 rng(31);
+    std::uniform_int_distribution<int> half_steps(-254, 254);
+    for (Isa isa : supported_levels()) {
+        KernelSet set(isa);
+        for (const quant::QuantType& q : quant::quant_types()) {
+            if (q.vec_dot == nullptr) continue;
+            const int64_t n = q.block_size == 256 ? 1024 : (q.block_size == 1 ? 64 : 256);
+            for (int trial = 0; trial < 8; ++trial) {
+                std::vector<float> x = random_floats(rng, n, trial == 1 ? 1e-6f : trial == 2 ? 1e4f : 1.0f);
+                if (trial >= 3) {
+                    for (float& v : x) v = 0.5f * static_cast<float>(half_steps(rng));
+                    for (int64_t b = 0; b + 32 <= n; b += 32) {
+                        x[b + rng() % 32] = (rng() & 1) != 0 ? 127.0f : -127.0f;
+                        if (trial >= 5) x[b + rng() % 32] = (rng() & 1) != 0 ? 127.0f : -127.0f;
+                    }
+                }
+                if (trial == 7) std::fill(x.begin(), x.begin() + std::min<int64_t>(n, 256), 0.0f);
+                const size_t bytes = activation_row_bytes(q.type, n);
+                std::vector<uint8_t> ref(bytes + 16, 0x5a), got(bytes + 16, 0x5a);
+                convert_activations(q.type, x.data(), n, ref.data());
+                set.convert(q.type, x.data(), n, got.data());
+                ASSERT_EQ(got, ref) << isa_name(isa) << " " << q.name << " trial " << trial;
+            }
+        }
+    }
+}
+
+// to_float gives dequantize_row's floats exactly: every fp16 value (NaNs included, by
+// bits), with a tail past the SIMD width, and a quantized type through the reference.
+TEST(KernelSet, ToFloatIsBitExactWithTheReference) {
+    std::vector<uint16_t> h(65536 + 5);
+    for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint16_t>(i * 7919u);
+    const quant::QuantType* f16 = quant::find_quant_type(GgmlType::F16);
+    std::vector<float> ref(h.size());
+    f16->dequantize_row(h.data(), ref.data(), static_cast<int64_t>(h.size()));
+    std::mt19937 rng(41);
+    const std::vector<uint8_t> q8 = quantize(GgmlType::Q8_0, random_floats(rng, 64, 1.0f));
+    std::vector<float> q8_ref(64);
+    quant::find_quant_type(GgmlType::Q8_0)->dequantize_row(q8.data(), q8_ref.data(), 64);
+    for (Isa isa : supported_levels()) {
+        KernelSet set(isa);
+        std::vector<float> got(h.size() + 1, -7.0f);
+        set.to_float(GgmlType::F16, h.data(), got.data(), static_cast<int64_t>(h.size()));
+        ASSERT_EQ(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)), 0) << isa_name(isa);
+        EXPECT_EQ(got.back(), -7.0f) << isa_name(isa);
+        std::vector<float> q8_got(64);
+        set.to_float(GgmlType::Q8_0, q8.data(), q8_got.data(), 64);
+        EXPECT_EQ(q8_got, q8_ref) << isa_name(isa);
+    }
+}
+
 TEST(KernelSet, FloatHelpersMatchTheReference) {
     std::mt19937 rng(3);
     for (Isa isa : supported_levels()) {
