@@ -82,6 +82,9 @@ public:
     // Bytes the KV cache holds (keys and values of every layer and position).
     size_t kv_bytes() const { return k_cache_.size() + v_cache_.size(); }
     unsigned n_threads() const { return pool_.size(); }
+    // The context's threads, for work between forward passes (the server samples its
+    // slots on them); not while a decode runs.
+    ThreadPool& thread_pool() { return pool_; }
     const kernels::KernelSet& kernels() const { return kernels_; }
     const model::Model& model() const { return *model_; }
 

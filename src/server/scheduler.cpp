@@ -349,11 +349,18 @@ void Scheduler::step() {
     }
     uint64_t generated = 0;
     const size_t n_vocab = model_->hparams().n_vocab;
+    // Each slot draws on the context's threads (its own sampler and grammar: no sharing;
+    // a 262k-token vocabulary makes a draw cost as much as a small forward pass), then
+    // the results are handled in slot order on this thread.
+    draws_.assign(rows.size(), Draw{});
+    ctx_->thread_pool().for_range(rows.size(), 1, [&](size_t begin, size_t end, unsigned) {
+        for (size_t r = begin; r < end; ++r) draws_[r] = draw(*rows[r], logits.subspan(r * n_vocab, n_vocab));
+    });
     for (size_t r = 0; r < rows.size(); ++r) {
         Slot& s = *rows[r];
         if (s.generating) s.cached.push_back(s.next);
         s.generating = true;
-        sample_slot(s, logits.subspan(r * n_vocab, n_vocab));
+        sample_slot(s, logits.subspan(r * n_vocab, n_vocab), draws_[r]);
         ++generated;
     }
     std::lock_guard lock(mutex_);
@@ -362,20 +369,28 @@ void Scheduler::step() {
     stats_.decode_seconds += seconds;
 }
 
-void Scheduler::sample_slot(Slot& s, std::span<const float> logits) {
+Scheduler::Draw Scheduler::draw(Slot& s, std::span<const float> logits) noexcept {
+    Draw d;
+    try {
+        d.id = s.matcher ? s.sampler->sample(logits, *s.matcher) : s.sampler->sample(logits);
+        if (d.id != tokenizer::kNoToken && s.matcher) s.matcher->accept(d.id);
+    } catch (const std::exception& e) {
+        d.error = std::string("grammar: ") + e.what();
+    }
+    return d;
+}
+
+void Scheduler::sample_slot(Slot& s, std::span<const float> logits, const Draw& d) {
     const tokenizer::Tokenizer& tok = model_->tokenizer();
     const GenerationJob& job = *s.job;
-    TokenId id = 0;
-    try {
-        id = s.matcher ? s.sampler->sample(logits, *s.matcher) : s.sampler->sample(logits);
-        if (id == tokenizer::kNoToken) {
-            // The grammar allows nothing here (every allowed token is banned or masked).
-            finish(s, "stop");
-            return;
-        }
-        if (s.matcher) s.matcher->accept(id);
-    } catch (const std::exception& e) {
-        finish(s, "error", std::string("grammar: ") + e.what());
+    if (!d.error.empty()) {
+        finish(s, "error", d.error);
+        return;
+    }
+    const TokenId id = d.id;
+    if (id == tokenizer::kNoToken) {
+        // The grammar allows nothing here (every allowed token is banned or masked).
+        finish(s, "stop");
         return;
     }
     if (tok.vocab().is_eog(id)) {

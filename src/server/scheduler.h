@@ -150,7 +150,14 @@ private:
     void admit(std::unique_lock<std::mutex>& lock);
     void step();
     void run_embeddings(std::vector<std::shared_ptr<EmbeddingJob>>& jobs);
-    void sample_slot(Slot& slot, std::span<const float> logits);
+    // A slot's next token (or the grammar's error), drawn on a pool thread.
+    struct Draw {
+        TokenId id = tokenizer::kNoToken;
+        std::string error;
+    };
+    static Draw draw(Slot& slot, std::span<const float> logits) noexcept;
+    // Ends the job or queues the token: EOG, stop strings, max_tokens, text out.
+    void sample_slot(Slot& slot, std::span<const float> logits, const Draw& draw);
     // Watches a lazily constrained slot's output for its trigger; starts the grammar there.
     void trigger(Slot& slot, const std::string& piece);
     void finish(Slot& slot, std::string reason, std::string error = {});
@@ -162,6 +169,7 @@ private:
     std::unique_ptr<runtime::Context> ctx_;  // used by the scheduler thread only
     std::vector<std::unique_ptr<Slot>> slots_;
     uint64_t clock_ = 0;  // step counter, for least-recently-used slot choice
+    std::vector<Draw> draws_;  // per logits row of a step
 
     std::mutex trie_mutex_;  // guards trie_ while it is built (then it is only read)
     mutable std::mutex mutex_;
