@@ -13,7 +13,7 @@ void add_context_options(CLI::App& app, ContextArgs& args) {
         ->check(CLI::Range(0, 1 << 24));
     app.add_option("-t,--threads", args.n_threads, "Threads (default: all hardware threads)")
         ->check(CLI::Range(0, 1024));
-    app.add_option("-b,--batch-size", args.n_batch, "Prompt tokens evaluated together (default: 64)")
+    app.add_option("-b,--batch-size", args.n_batch, "Prompt tokens evaluated together (default: 256)")
         ->check(CLI::Range(1, 4096));
     app.add_flag("--reference-kernels", args.reference_kernels,
                  "Compute with the scalar reference kernels (slow; the definition of correct)");

@@ -36,7 +36,7 @@ using tokenizer::TokenId;
 
 struct ContextParams {
     uint32_t n_ctx = 4096;   // tokens the KV cache holds
-    uint32_t n_batch = 64;   // tokens evaluated together
+    uint32_t n_batch = 256;  // tokens evaluated together
     unsigned n_threads = 0;  // 0: the machine's hardware threads
     kernels::Isa isa = kernels::detect_isa();  // Isa::Scalar: the reference kernels
     gguf::GgmlType kv_type = gguf::GgmlType::F16;  // KV cache type: F16, F32 or Q8_0

@@ -54,7 +54,7 @@ using tokenizer::TokenId;
 struct SchedulerParams {
     uint32_t n_slots = 4;         // requests generating at once
     uint32_t n_ctx = 4096;        // context of each slot, tokens
-    uint32_t n_batch = 64;        // tokens per forward chunk (the Context's n_batch)
+    uint32_t n_batch = 256;       // tokens per forward chunk (the Context's n_batch)
     uint32_t step_tokens = 256;   // tokens evaluated per step at most: prompts are chunked to it
     unsigned n_threads = 0;       // 0: the machine's hardware threads
     kernels::Isa isa = kernels::detect_isa();
