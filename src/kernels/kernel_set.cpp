@@ -94,6 +94,9 @@ size_t row_grain(int64_t n_out, unsigned threads) {
 
 void KernelSet::matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t x_stride, uint32_t n, float* y,
                        size_t y_stride, uint8_t* scratch) const {
+    // Activation rows start 64-byte aligned (the SIMD kernels read their fp16 scales as
+    // 2-byte fields; every row size is even): the scratch's own address may be anything.
+    scratch += (64 - reinterpret_cast<uintptr_t>(scratch) % 64) % 64;
     const size_t rb = activation_row_bytes(w.type, w.n_in);
     const GemmKernels& gemm = gemm_[static_cast<size_t>(w.type)];
     if (gemm.gemm != nullptr && n >= gemm.min_tokens && w.n_in % gemm.n_in_multiple == 0 &&

@@ -56,7 +56,8 @@ public:
     static size_t matmul_scratch_bytes(size_t n, size_t n_in) noexcept {
         const size_t m = n < kGemmMaxTokens ? n : kGemmMaxTokens;
         const size_t gemm = m * (n_in * 2 + 64) + (m + 15) / 16 * 16 * (n_in * 4) + 64;
-        return n * 4 * n_in > gemm ? n * 4 * n_in : gemm;
+        // + 64: matmul first aligns the scratch to 64 bytes (callers may pass any address).
+        return (n * 4 * n_in > gemm ? n * 4 * n_in : gemm) + 64;
     }
     // Tokens of one GEMM pass: more are done in chunks (scratch stays bounded; the GEMM
     // keeps 16 rows' sums of all of them on its stack).
