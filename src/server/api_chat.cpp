@@ -129,33 +129,25 @@ void ApiServer::chat_completions(const HttpRequest& request, const std::shared_p
             }
         };
         job->on_done = [stream, meta, usage, responder, shared, parser, full, streamed](const GenerationDone& done) {
-            if (done.finish_reason == "cancelled") return;  // the client is gone
-            if (done.finish_reason == "error") {
-                if (!stream->begun()) {
-                    shared->reply_error(*responder, ApiError(500, done.error, "", "", "server_error"));
-                    return;
+            if (ended_without_result(done, *shared, *responder, stream.get())) return;
+            if (!stream->begun()) stream->send(chat_chunk_role(meta));
+            GenerationResult r;
+            r.finish_reason = done.finish_reason;
+            parser.finish(r, *full);
+            if (parser.tools) {
+                // What the content deltas have not carried yet: all of the content when
+                // nothing streamed (calls from the start), else what followed the held part.
+                if (r.tool_calls.empty()) {
+                    if (*streamed < full->size()) stream->send(chat_chunk_delta(meta, full->substr(*streamed)));
+                } else if (*streamed == 0 && !r.text.empty()) {
+                    stream->send(chat_chunk_delta(meta, r.text));
                 }
-                stream->send(error_body(ApiError(500, done.error, "", "", "server_error")));
-            } else {
-                if (!stream->begun()) stream->send(chat_chunk_role(meta));
-                GenerationResult r;
-                r.finish_reason = done.finish_reason;
-                parser.finish(r, *full);
-                if (parser.tools) {
-                    // What the content deltas have not carried yet: all of the content when
-                    // nothing streamed (calls from the start), else what followed the held part.
-                    if (r.tool_calls.empty()) {
-                        if (*streamed < full->size()) stream->send(chat_chunk_delta(meta, full->substr(*streamed)));
-                    } else if (*streamed == 0 && !r.text.empty()) {
-                        stream->send(chat_chunk_delta(meta, r.text));
-                    }
-                    for (size_t i = 0; i < r.tool_calls.size(); ++i) {
-                        stream->send(chat_chunk_tool_call(meta, i, r.tool_calls[i]));
-                    }
+                for (size_t i = 0; i < r.tool_calls.size(); ++i) {
+                    stream->send(chat_chunk_tool_call(meta, i, r.tool_calls[i]));
                 }
-                stream->send(chat_chunk_finish(meta, r.finish_reason));
-                if (usage) stream->send(usage_chunk(meta, true, done.prompt_tokens, done.completion_tokens));
             }
+            stream->send(chat_chunk_finish(meta, r.finish_reason));
+            if (usage) stream->send(usage_chunk(meta, true, done.prompt_tokens, done.completion_tokens));
             stream->send("[DONE]");
             stream->close();
         };
@@ -165,11 +157,7 @@ void ApiServer::chat_completions(const HttpRequest& request, const std::shared_p
             append_logprobs(result->logprobs, d.logprobs);
         };
         job->on_done = [result, full, meta, logprobs, responder, shared, parser](const GenerationDone& done) {
-            if (done.finish_reason == "cancelled") return;
-            if (done.finish_reason == "error") {
-                shared->reply_error(*responder, ApiError(500, done.error, "", "", "server_error"));
-                return;
-            }
+            if (ended_without_result(done, *shared, *responder, nullptr)) return;
             result->finish_reason = done.finish_reason;
             result->prompt_tokens = done.prompt_tokens;
             result->completion_tokens = done.completion_tokens;

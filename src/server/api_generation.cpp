@@ -33,6 +33,20 @@ void append_logprobs(std::vector<TokenLogprob>& to, const std::vector<TokenLogpr
     to.insert(to.end(), from.begin(), from.end());
 }
 
+bool ended_without_result(const GenerationDone& done, ApiShared& shared, Responder& responder, EventStream* stream) {
+    if (done.finish_reason == "cancelled") return true;
+    if (done.finish_reason != "error") return false;
+    const ApiError error(500, done.error, "", "", "server_error");
+    if (stream == nullptr || !stream->begun()) {
+        shared.reply_error(responder, error);
+        return true;
+    }
+    stream->send(error_body(error));
+    stream->send("[DONE]");
+    stream->close();
+    return true;
+}
+
 void EventStream::send(std::string data) {
     if (!begun_) {
         begun_ = true;
@@ -150,18 +164,10 @@ void ApiServer::completions(const HttpRequest& request, const std::shared_ptr<Re
             *offset += utf8_length(d.text);
         };
         job->on_done = [stream, meta, usage, echoed, responder, shared](const GenerationDone& done) {
-            if (done.finish_reason == "cancelled") return;
-            if (done.finish_reason == "error") {
-                if (!stream->begun()) {
-                    shared->reply_error(*responder, ApiError(500, done.error, "", "", "server_error"));
-                    return;
-                }
-                stream->send(error_body(ApiError(500, done.error, "", "", "server_error")));
-            } else {
-                if (!stream->begun() && !echoed.empty()) stream->send(completion_chunk(meta, echoed, ""));
-                stream->send(completion_chunk(meta, "", done.finish_reason));
-                if (usage) stream->send(usage_chunk(meta, false, done.prompt_tokens, done.completion_tokens));
-            }
+            if (ended_without_result(done, *shared, *responder, stream.get())) return;
+            if (!stream->begun() && !echoed.empty()) stream->send(completion_chunk(meta, echoed, ""));
+            stream->send(completion_chunk(meta, "", done.finish_reason));
+            if (usage) stream->send(usage_chunk(meta, false, done.prompt_tokens, done.completion_tokens));
             stream->send("[DONE]");
             stream->close();
         };
@@ -173,11 +179,7 @@ void ApiServer::completions(const HttpRequest& request, const std::shared_ptr<Re
             append_logprobs(result->logprobs, d.logprobs);
         };
         job->on_done = [result, meta, logprobs, echoed, responder, shared](const GenerationDone& done) {
-            if (done.finish_reason == "cancelled") return;
-            if (done.finish_reason == "error") {
-                shared->reply_error(*responder, ApiError(500, done.error, "", "", "server_error"));
-                return;
-            }
+            if (ended_without_result(done, *shared, *responder, nullptr)) return;
             result->finish_reason = done.finish_reason;
             result->prompt_tokens = done.prompt_tokens;
             result->completion_tokens = done.completion_tokens;

@@ -15,6 +15,7 @@
 #include "runtime/sampler.h"
 #include "server/openai_types.h"
 #include "server/responder.h"
+#include "server/scheduler.h"
 
 namespace loom::server {
 
@@ -58,6 +59,11 @@ private:
 runtime::SamplerParams sampler_params(const SamplingRequest& request);
 
 void append_logprobs(std::vector<TokenLogprob>& to, const std::vector<TokenLogprob>& from);
+
+// For a job's on_done: true when there is no result to format — the client is gone
+// (cancelled: nothing to send) or the job failed: a 500, or, in a stream already begun
+// (stream non-null), an error event, [DONE] and the end of the stream.
+bool ended_without_result(const GenerationDone& done, ApiShared& shared, Responder& responder, EventStream* stream);
 
 // The grammar a response_format asks for (null for text); 400 for a schema the
 // converter refuses.

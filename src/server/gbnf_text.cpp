@@ -1,6 +1,8 @@
 // GBNF literal and class writing (see gbnf_text.h).
 #include "server/gbnf_text.h"
 
+#include "tokenizer/utf8.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -31,23 +33,7 @@ void append_class_char(std::string& out, char32_t cp) {
 
 }  // namespace
 
-void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
+void append_utf8(std::string& out, char32_t cp) { tokenizer::utf8_append(out, static_cast<uint32_t>(cp)); }
 
 std::string gbnf_literal(std::string_view text) {
     std::string out = "\"";

@@ -124,7 +124,9 @@ private:
             name = sanitize(wanted) + "-" + std::to_string(n);
         }
         rule_index_[name] = rules_.size();
-        rules_.push_back({name, "\"\""});  // placeholder, replaced by set_rule
+        // Its body is set (set_rule) once the referenced schema is converted; until then
+        // it holds the empty string, a valid GBNF body.
+        rules_.push_back({name, "\"\""});
         return name;
     }
     void set_rule(const std::string& name, const std::string& body) {

@@ -27,10 +27,9 @@
 //     assistant, tool are valid), content that is neither a string nor an array of
 //     text parts (image/audio/file parts: "not supported"), null content except on an
 //     assistant message with tool_calls, tool_calls not an array of function calls;
-//   - fields that need structured output, which is not implemented yet: tools,
-//     tool_choice other than "none", functions, function_call other than "none",
-//     response_format other than {"type": "text"} ("… is not supported yet
-//     (structured output)");
+//   - structured-output fields (openai_structured.h): malformed tools, an unknown or
+//     unsatisfiable tool_choice, response_format of an unknown type or without a schema,
+//     response_format combined with tools, the deprecated functions / function_call;
 //   - completions: a missing or empty prompt, several prompts ("batched prompts are not
 //     supported");
 //   - embeddings: a missing input, an empty one, more than 2048, encoding_format other
